@@ -1,0 +1,81 @@
+"""The values that travel along the job: sheet rows -> customers -> batches -> results.
+
+Pure data, no I/O. Every other module speaks in these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+#: One customer as CallMarker's JSON wants it: field name -> value (already validated and formatted).
+Customer = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """The request-level options of one CallMarker call. Rows with equal options share requests.
+
+    Flags are "if set" in CallMarker's API: a flag that is off is left out of the JSON, never sent as
+    ``false`` (see spec/CALLMARKER.md).
+    """
+
+    campaign: str | None = None
+    agent_name: str | None = None
+    status: int | None = None
+    override: bool = False
+    remove: bool = False
+    unique: bool = False
+    international: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.campaign is not None:
+            body["campaign"] = self.campaign
+        if self.agent_name is not None:
+            body["agent_name"] = self.agent_name
+        if self.status is not None:
+            body["status"] = self.status
+        for flag in ("override", "remove", "unique", "international"):
+            if getattr(self, flag):
+                body[flag] = True
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One thing wrong with one row. ``column`` is the header as the user wrote it (None: the whole row)."""
+
+    row: int
+    column: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadItem:
+    """A valid row, ready to send: its sheet row number, its request options and its customer object."""
+
+    row: int
+    options: RequestOptions
+    customer: Customer
+
+
+class Outcome(StrEnum):
+    """What finally happened to a row. Only UPLOADED means CallMarker said ``success: true`` for it."""
+
+    UPLOADED = "uploaded"
+    REJECTED = "rejected"  # CallMarker refused it; the message is CallMarker's
+    INVALID = "invalid"  # we refused it before sending; the message is ours
+    FAILED = "failed"  # not confirmed (network, 5xx, timeout after retries): safe to retry
+    SKIPPED = "skipped"  # pending mode: already uploaded and unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """The outcome of one row, with a message a person can act on."""
+
+    row: int
+    outcome: Outcome
+    message: str
+    errors: tuple[RowError, ...] = field(default=())
