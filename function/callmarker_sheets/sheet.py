@@ -1,0 +1,713 @@
+"""The Google Sheets edge: read the selected rows of a sheet, write each row's status back.
+
+Every step costs a fixed number of Sheets API calls, whatever the number of rows: open is one
+``spreadsheets.get``, read is two ``values.batchGet``, write is one ``values.batchGet`` and one
+``values.batchUpdate`` (plus one ``spreadsheets.batchUpdate`` the first time the status columns do
+not fit in the grid). Calls that Google answers with 429 or 5xx are retried with the shared
+:class:`~callmarker_sheets.retry.RetryPolicy`.
+
+Errors (each raised ``from`` gspread's ``APIError`` or the ``requests`` exception underneath)::
+
+    SheetError                 anything else Google refused (a bad range, a bad request)
+    ├── SheetNotFound          404: no such spreadsheet, or no sheet with that gid
+    ├── SheetAccessDenied      401/403: the user may not read or edit it, or must sign in again
+    ├── SheetQuotaExceeded     429 still answered after the last attempt
+    └── SheetUnavailable       5xx or no answer (network, timeout) after the last attempt
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import gspread
+import requests
+from google.auth.credentials import Credentials
+from google.auth.exceptions import RefreshError
+from google.auth.transport.requests import AuthorizedSession
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+from gspread.utils import absolute_range_name, rowcol_to_a1
+from requests.adapters import BaseAdapter, HTTPAdapter
+
+from callmarker_sheets.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+
+__all__ = [
+    "GOOGLE_API_PREFIXES",
+    "STATUS_COLUMNS",
+    "PreviousStatus",
+    "RetryingHTTPClient",
+    "Selection",
+    "Sheet",
+    "SheetAccessDenied",
+    "SheetError",
+    "SheetInfo",
+    "SheetNotFound",
+    "SheetQuotaExceeded",
+    "SheetRow",
+    "SheetUnavailable",
+    "StatusUpdate",
+    "WriteReport",
+    "a1_block",
+    "a1_column",
+    "connect",
+    "find_status_columns",
+    "merge_intervals",
+    "region_from_locale",
+    "row_fingerprint",
+]
+
+#: The hosts gspread talks to: Sheets v4, and Drive v3 (create, delete, metadata).
+GOOGLE_API_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
+
+#: The headers of the status columns, in the order they are created.
+STATUS_COLUMNS = ("CallMarker status", "CallMarker message", "CallMarker time", "CallMarker fingerprint")
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRY = RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=32.0)
+
+#: Above this many separate intervals, read their enclosing span instead: a batchGet URL carries
+#: every range, and Google refuses URLs much longer than a few thousand characters.
+MAX_READ_RANGES = 100
+
+_SPREADSHEET_FIELDS = "properties.title,properties.locale,properties.timeZone,sheets.properties"
+_REGION = re.compile(r"^[A-Za-z]{2}$")
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+class SheetError(Exception):
+    """Google Sheets refused or could not do what was asked. The message says what a user can do."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SheetNotFound(SheetError):
+    """No such spreadsheet (or not shared with the user), or no sheet with that gid in it."""
+
+
+class SheetAccessDenied(SheetError):
+    """The user may not read or edit the spreadsheet, or their sign-in has expired."""
+
+
+class SheetQuotaExceeded(SheetError):
+    """Google kept answering 429 (too many requests per minute) until the last attempt."""
+
+
+class SheetUnavailable(SheetError):
+    """Google answered 5xx, or did not answer at all, until the last attempt."""
+
+
+# ----------------------------------------------------------------------------------------- connection
+
+
+class RetryingHTTPClient(HTTPClient):
+    """gspread's HTTP client, with bounded retries of 429/5xx/network failures and errors of our own.
+
+    Unlike gspread's BackOffHTTPClient it gives up after ``retry.max_attempts``, waits with full
+    jitter, honours Retry-After, and never sleeps for real when tests pass their own ``sleep``.
+    """
+
+    def __init__(
+        self,
+        auth: Credentials,
+        session: requests.Session | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(auth, session)
+        # gspread leaves auth unset when a session is given; its Client.expiry reads it.
+        self.auth = auth
+        self.retry = retry
+        self.sleep = sleep
+        self.timeout = timeout
+
+    def request(  # noqa: PLR0917 (gspread's own signature, which its endpoint methods call)
+        self,
+        method: str,
+        endpoint: str,
+        params: Any = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Any = None,
+    ) -> requests.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(
+                    method=method,
+                    url=endpoint,
+                    json=json,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except RefreshError as exc:
+                raise SheetAccessDenied(
+                    "Google did not accept the sign-in for this spreadsheet (it may have expired): "
+                    "reload the sheet and try again.",
+                    status=401,
+                ) from exc
+            except requests.RequestException as exc:
+                if self.retry.should_retry(attempt):
+                    self.sleep(self.retry.delay(attempt))
+                    continue
+                raise SheetUnavailable(
+                    f"Google Sheets did not answer after {attempt} attempts ({type(exc).__name__}): "
+                    "try again in a few minutes."
+                ) from exc
+            if response.ok:
+                return response
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if _retryable(response) and self.retry.should_retry(attempt, retry_after):
+                self.sleep(self.retry.delay(attempt, retry_after))
+                continue
+            error = APIError(response)
+            raise _sheet_error(error, attempt, self._secrets()) from error
+
+    def _secrets(self) -> tuple[str, ...]:
+        token = getattr(self.auth, "token", None)
+        return (token,) if isinstance(token, str) and token else ()
+
+
+def _retryable(response: requests.Response) -> bool:
+    if response.status_code in RETRYABLE_STATUS or response.status_code >= 500:
+        return True
+    # Drive reports its per-user rate limits as 403 rather than 429.
+    if response.status_code == 403:
+        try:
+            reasons = {e.get("reason") for e in response.json()["error"].get("errors", [])}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
+        return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded"})
+    return False
+
+
+def _sheet_error(error: APIError, attempts: int, secrets: Sequence[str]) -> SheetError:
+    code = error.response.status_code
+    said = str(error.error.get("message") or "").strip()
+    for secret in secrets:
+        said = said.replace(secret, "[redacted]")
+    google = f" (Google said: {said})" if said else ""
+    if code == 404:
+        return SheetNotFound(
+            f"The spreadsheet was not found{google}: check the link, and that it is shared with you.",
+            status=code,
+        )
+    if code in (401, 403) and not _retryable(error.response):
+        return SheetAccessDenied(
+            f"Google refused access to the spreadsheet (HTTP {code}){google}: make sure you can edit "
+            "it, or sign in again.",
+            status=code,
+        )
+    if code in {429, 403}:
+        return SheetQuotaExceeded(
+            f"Google Sheets is limiting requests (HTTP {code}) and still refused after {attempts} "
+            "attempts: wait a minute, then upload the pending rows again.",
+            status=code,
+        )
+    if code >= 500 or code in RETRYABLE_STATUS:
+        return SheetUnavailable(
+            f"Google Sheets failed (HTTP {code}) after {attempts} attempts{google}: try again in a few "
+            "minutes.",
+            status=code,
+        )
+    return SheetError(f"Google Sheets refused the request (HTTP {code}){google}.", status=code)
+
+
+class _EmulatorAdapter(HTTPAdapter):
+    """Sends what was meant for a Google API host to ``http://{host}``: the emulator convention."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self._host = host
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        parts = urlsplit(request.url or "")
+        request.url = urlunsplit(("http", self._host, parts.path, parts.query, parts.fragment))
+        # The emulator is on this machine: an HTTPS_PROXY meant for Google must not be used for it.
+        kwargs["proxies"] = {}
+        return super().send(request, **kwargs)
+
+
+def connect(
+    credentials: Credentials,
+    *,
+    emulator_host: str | None = None,
+    adapter: BaseAdapter | None = None,
+    retry: RetryPolicy | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+) -> gspread.Client:
+    """A gspread client whose requests retry per ``retry`` and fail with :class:`SheetError`.
+
+    ``credentials``: any google-auth credentials (the user's OAuth token as
+    ``google.oauth2.credentials.Credentials(token)``, or a service account).
+    ``emulator_host`` ("127.0.0.1:8085", as in SHEETS_EMULATOR_HOST) sends every Google API request
+    to ``http://{emulator_host}`` instead. ``adapter`` (a requests adapter, such as an in-process
+    WSGI one) is mounted for the Google API hosts instead. ``sleep`` is how retries wait.
+    """
+    if emulator_host and adapter is not None:
+        raise ValueError("give emulator_host or adapter, not both")
+    session = AuthorizedSession(credentials)
+    mounted = _EmulatorAdapter(emulator_host) if emulator_host else adapter
+    if mounted is not None:
+        for prefix in GOOGLE_API_PREFIXES:
+            session.mount(prefix, mounted)
+    http = RetryingHTTPClient(
+        credentials, session, retry=retry or DEFAULT_RETRY, sleep=sleep, timeout=timeout
+    )
+    client = gspread.Client(credentials, session=session)
+    client.http_client = http
+    return client
+
+
+# --------------------------------------------------------------------------------------- pure parts
+
+
+def merge_intervals(
+    intervals: Iterable[tuple[int, int]], *, first: int = 1, last: int | None = None
+) -> tuple[tuple[int, int], ...]:
+    """Sorted, disjoint, non-adjacent inclusive intervals covering the same rows, clipped to
+    ``[first, last]`` (``last=None``: no upper bound). Reversed intervals are read as written backwards.
+    """
+    clipped = []
+    for a, b in intervals:
+        lo, hi = min(a, b), max(a, b)
+        lo = max(lo, first)
+        if last is not None:
+            hi = min(hi, last)
+        if lo <= hi:
+            clipped.append((lo, hi))
+    clipped.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in clipped:
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return tuple(merged)
+
+
+def a1_block(sheet_title: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str:
+    """The A1 range of a block, 1-based inclusive, on the named sheet: ``'Leads'!B2:D9``."""
+    start = rowcol_to_a1(first_row, first_col)
+    end = rowcol_to_a1(last_row, last_col)
+    return absolute_range_name(sheet_title, start if start == end else f"{start}:{end}")
+
+
+def a1_column(sheet_title: str, col: int) -> str:
+    """The A1 range of a whole column, 1-based: ``'Leads'!C:C`` (it grows with rows inserted later)."""
+    letters = rowcol_to_a1(1, col)[:-1]
+    return absolute_range_name(sheet_title, f"{letters}:{letters}")
+
+
+def region_from_locale(locale: str | None) -> str | None:
+    """The two-letter region of a spreadsheet locale (``iw_IL`` -> ``IL``); None when it has none."""
+    if not locale:
+        return None
+    parts = re.split(r"[_-]", locale)
+    for part in reversed(parts[1:]):
+        if _REGION.match(part):
+            return part.upper()
+    return None
+
+
+def row_fingerprint(values: Sequence[str]) -> str:
+    """A short stable hash of a row's cells as the user sees them (trailing blank cells ignored).
+
+    Pending mode compares it with the one written at upload time to tell an edited row.
+    """
+    cells = [str(v) for v in values]
+    while cells and not cells[-1].strip():
+        cells.pop()
+    encoded = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or not str(value).strip()
+
+
+def _header_key(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def find_status_columns(headers: Sequence[str]) -> dict[str, int]:
+    """Status column name -> 0-based column index, for the status columns present in ``headers``."""
+    wanted = {_header_key(name): name for name in STATUS_COLUMNS}
+    found: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        name = wanted.get(_header_key(header))
+        if name is not None and name not in found:
+            found[name] = index
+    return found
+
+
+def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted distinct numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
+
+
+def _trimmed(cells: Sequence[object]) -> list[str]:
+    out = ["" if c is None else str(c) for c in cells]
+    while out and _is_blank(out[-1]):
+        out.pop()
+    return out
+
+
+# -------------------------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    """What one ``spreadsheets.get`` tells about the spreadsheet and the sheet (tab) of the job."""
+
+    spreadsheet_id: str
+    title: str
+    gid: int
+    sheet_title: str
+    locale: str | None
+    time_zone: str | None
+    row_count: int
+    column_count: int
+
+    @property
+    def default_region(self) -> str | None:
+        """Where phone numbers without a country code are from, by the spreadsheet's locale."""
+        return region_from_locale(self.locale)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """One sheet row, padded to the header width: what the user sees, and the raw values.
+
+    ``raw`` holds numbers as numbers and dates as serial numbers (days since 1899-12-30).
+    """
+
+    number: int
+    formatted: tuple[str, ...]
+    raw: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousStatus:
+    """What the status columns of a row held when it was read (blank strings when empty)."""
+
+    status: str = ""
+    message: str = ""
+    time: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The header and the selected rows of a sheet, read in two calls.
+
+    Column indexes are 0-based, the same as in ``SheetRow.formatted``. ``status_columns`` maps each
+    status column present to its index: they are not user data. ``rows`` holds the rows with at
+    least one non-blank user cell, in sheet order; ``empty_rows`` the numbers of the others.
+    """
+
+    info: SheetInfo
+    header_row: int
+    headers: tuple[str, ...]
+    status_columns: Mapping[str, int]
+    rows: tuple[SheetRow, ...]
+    empty_rows: tuple[int, ...]
+    previous: Mapping[int, PreviousStatus] = field(default_factory=dict)
+    #: Columns holding anything in the header or in a row read: new status columns go to the right.
+    used_width: int = 0
+
+    @property
+    def data_columns(self) -> tuple[int, ...]:
+        """Indexes of the user's columns: every header column that is not a status column."""
+        status = set(self.status_columns.values())
+        return tuple(i for i in range(len(self.headers)) if i not in status)
+
+    def user_values(self, row: SheetRow) -> tuple[str, ...]:
+        """The formatted values of a row's user columns (status columns left out)."""
+        return tuple(row.formatted[i] for i in self.data_columns)
+
+    def fingerprint(self, row: SheetRow) -> str:
+        """:func:`row_fingerprint` of the row's user columns."""
+        return row_fingerprint(self.user_values(row))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """The status to write on one row. ``key`` is the row's key cell (its phone number) as read."""
+
+    row: int
+    status: str
+    message: str
+    time: str
+    fingerprint: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteReport:
+    """What a write did: rows written (where they are now), rows found elsewhere, rows lost.
+
+    ``moved`` maps a row number as read to where its key was found; ``lost`` holds rows whose key
+    could not be found exactly once, so nothing was written for them.
+    """
+
+    written: tuple[int, ...]
+    moved: Mapping[int, int]
+    lost: tuple[int, ...]
+    columns_added: tuple[str, ...] = ()
+
+
+# -------------------------------------------------------------------------------------------- sheet
+
+
+class Sheet:
+    """One sheet (tab) of a spreadsheet: read a selection, write statuses, in constant calls."""
+
+    def __init__(self, http: HTTPClient, info: SheetInfo) -> None:
+        self._http = http
+        self.info = info
+
+    @classmethod
+    def open(cls, client: gspread.Client, spreadsheet_id: str, gid: int) -> Sheet:
+        """Fetch the spreadsheet's properties and find the sheet by gid, in one call."""
+        meta = client.http_client.spreadsheets_get(spreadsheet_id, params={"fields": _SPREADSHEET_FIELDS})
+        props = meta.get("properties", {})
+        for sheet in meta.get("sheets", []):
+            sp = sheet.get("properties", {})
+            if int(sp.get("sheetId", -1)) == int(gid):
+                grid = sp.get("gridProperties", {})
+                info = SheetInfo(
+                    spreadsheet_id=spreadsheet_id,
+                    title=str(props.get("title", "")),
+                    gid=int(gid),
+                    sheet_title=str(sp.get("title", "")),
+                    locale=props.get("locale"),
+                    time_zone=props.get("timeZone"),
+                    row_count=int(grid.get("rowCount", 0)),
+                    column_count=int(grid.get("columnCount", 0)),
+                )
+                return cls(client.http_client, info)
+        raise SheetNotFound(
+            f"The spreadsheet has no sheet with gid {gid}: it may have been deleted. Select the rows "
+            "again in the sheet you want to upload."
+        )
+
+    # ---------------------------------------------------------------------------------------- read
+
+    def read(self, intervals: Sequence[tuple[int, int]], *, header_row: int = 1) -> Selection:
+        """The header row and the selected rows (inclusive sheet row intervals), in two calls.
+
+        Rows at or above ``header_row`` are never data rows; rows past the grid are left out.
+        """
+        info = self.info
+        if header_row < 1:
+            raise ValueError("header_row must be 1 or more")
+        if header_row > info.row_count:
+            raise SheetError(
+                f"The header row {header_row} is below the last row of the sheet ({info.row_count})."
+            )
+        width = max(info.column_count, 1)
+        wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
+        spans = wanted if len(wanted) <= MAX_READ_RANGES else ((wanted[0][0], wanted[-1][1]),)
+        ranges = [a1_block(info.sheet_title, header_row, 1, header_row, width)]
+        ranges += [a1_block(info.sheet_title, lo, 1, hi, width) for lo, hi in spans]
+
+        formatted = self._batch_get(ranges, {"valueRenderOption": "FORMATTED_VALUE"})
+        raw = self._batch_get(
+            ranges, {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+        )
+
+        header_cells = _trimmed(formatted[0][0] if formatted[0] else [])
+        headers = tuple(header_cells)
+        status_columns = find_status_columns(headers)
+        status_indexes = set(status_columns.values())
+        n = len(headers)
+        used_width = len(headers)
+
+        selected = {row for lo, hi in wanted for row in range(lo, hi + 1)}
+        rows: list[SheetRow] = []
+        empty: list[int] = []
+        previous: dict[int, PreviousStatus] = {}
+        for (lo, hi), shown, values in zip(spans, formatted[1:], raw[1:], strict=True):
+            for offset in range(hi - lo + 1):
+                number = lo + offset
+                if number not in selected:
+                    continue
+                cells = [str(c) for c in shown[offset]] if offset < len(shown) else []
+                raws: list[object] = list(values[offset]) if offset < len(values) else []
+                used_width = max(used_width, len(_trimmed(cells)))
+                if all(_is_blank(c) for i, c in enumerate(cells) if i not in status_indexes):
+                    empty.append(number)
+                    continue
+                padded = (cells + [""] * n)[:n]
+                rows.append(SheetRow(number, tuple(padded), tuple((raws + [""] * n)[:n])))
+                if status_columns:
+                    status = {name: padded[i] for name, i in status_columns.items()}
+                    if any(status.values()):
+                        previous[number] = PreviousStatus(
+                            status=status.get(STATUS_COLUMNS[0], ""),
+                            message=status.get(STATUS_COLUMNS[1], ""),
+                            time=status.get(STATUS_COLUMNS[2], ""),
+                            fingerprint=status.get(STATUS_COLUMNS[3], ""),
+                        )
+        return Selection(
+            info=info,
+            header_row=header_row,
+            headers=headers,
+            status_columns=status_columns,
+            rows=tuple(rows),
+            empty_rows=tuple(empty),
+            previous=previous,
+            used_width=used_width,
+        )
+
+    def _batch_get(self, ranges: list[str], params: dict[str, Any]) -> list[list[list[Any]]]:
+        """The values of each range, in order (an empty list for a range with nothing in it)."""
+        answer = self._http.values_batch_get(self.info.spreadsheet_id, ranges, params=dict(params))
+        value_ranges = answer.get("valueRanges", [])
+        if len(value_ranges) != len(ranges):
+            raise SheetError(
+                f"Google Sheets answered {len(value_ranges)} ranges for the {len(ranges)} asked; try again."
+            )
+        return [vr.get("values", []) for vr in value_ranges]
+
+    # --------------------------------------------------------------------------------------- write
+
+    def write(
+        self, selection: Selection, statuses: Sequence[StatusUpdate], *, key_column: int
+    ) -> WriteReport:
+        """Write each status on the row it belongs to, in one read and one write call.
+
+        ``key_column`` is the 0-based index of the key (phone number) column. The header row and
+        that column are read again first: a row whose key cell changed since it was read (the sheet
+        was sorted, rows were inserted) is written where its key now is, if exactly one row holds
+        it, and reported lost otherwise. Missing status columns are added to the right of the
+        user's columns. Values are written RAW, so a message starting with "=" stays text.
+        """
+        if not statuses:
+            return WriteReport(written=(), moved={}, lost=())
+        info = self.info
+        width = max(info.column_count, 1)
+        header_range = a1_block(info.sheet_title, selection.header_row, 1, selection.header_row, width)
+        key_range = a1_column(info.sheet_title, key_column + 1)
+        header_values, key_values = self._batch_get(
+            [header_range, key_range], {"valueRenderOption": "FORMATTED_VALUE"}
+        )
+
+        headers = _trimmed(header_values[0] if header_values else [])
+        columns = find_status_columns(headers)
+        missing = [name for name in STATUS_COLUMNS if name not in columns]
+        start = max(len(headers), selection.used_width)
+        for offset, name in enumerate(missing):
+            columns[name] = start + offset
+        needed = max(columns.values()) + 1
+        if needed > info.column_count:
+            self._append_columns(needed - info.column_count)
+
+        # key_values[i] is row i + 1: the whole-column range starts at row 1.
+        now = [str(r[0]) if r else "" for r in key_values]
+        rows_by_key: dict[str, list[int]] = defaultdict(list)
+        for index, value in enumerate(now):
+            if index + 1 > selection.header_row:
+                rows_by_key[value].append(index + 1)
+
+        def key_at(row: int) -> str:
+            return now[row - 1] if row - 1 < len(now) else ""
+
+        targets: dict[int, StatusUpdate] = {}
+        moved: dict[int, int] = {}
+        lost: list[int] = []
+        stray: list[StatusUpdate] = []
+        for update in statuses:
+            if key_at(update.row) == update.key and update.row not in targets:
+                targets[update.row] = update
+            else:
+                stray.append(update)
+        for update in stray:
+            found = rows_by_key.get(update.key, []) if update.key.strip() else []
+            if len(found) == 1 and found[0] not in targets:
+                targets[found[0]] = update
+                moved[update.row] = found[0]
+            else:
+                lost.append(update.row)
+
+        data = self._status_ranges(columns, targets)
+        if missing:
+            first = columns[missing[0]]
+            data.insert(
+                0,
+                {
+                    "range": a1_block(
+                        info.sheet_title,
+                        selection.header_row,
+                        first + 1,
+                        selection.header_row,
+                        first + len(missing),
+                    ),
+                    "values": [list(missing)],
+                },
+            )
+        if data:
+            self._http.values_batch_update(
+                info.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}
+            )
+        return WriteReport(
+            written=tuple(sorted(targets)),
+            moved=moved,
+            lost=tuple(sorted(lost)),
+            columns_added=tuple(missing),
+        )
+
+    def _append_columns(self, count: int) -> None:
+        append = {"sheetId": self.info.gid, "dimension": "COLUMNS", "length": count}
+        self._http.batch_update(self.info.spreadsheet_id, {"requests": [{"appendDimension": append}]})
+        self.info = replace(self.info, column_count=self.info.column_count + count)
+
+    def _status_ranges(
+        self, columns: Mapping[str, int], targets: Mapping[int, StatusUpdate]
+    ) -> list[dict[str, Any]]:
+        """Value ranges for every target row: one block per run of adjacent rows and adjacent columns."""
+        field_of = {
+            STATUS_COLUMNS[0]: lambda u: u.status,
+            STATUS_COLUMNS[1]: lambda u: u.message,
+            STATUS_COLUMNS[2]: lambda u: u.time,
+            STATUS_COLUMNS[3]: lambda u: u.fingerprint,
+        }
+        by_index = {index: field_of[name] for name, index in columns.items()}
+        data: list[dict[str, Any]] = []
+        for col_lo, col_hi in _runs(by_index):
+            getters = [by_index[c] for c in range(col_lo, col_hi + 1)]
+            for row_lo, row_hi in _runs(targets):
+                values = [[str(get(targets[r])) for get in getters] for r in range(row_lo, row_hi + 1)]
+                data.append(
+                    {
+                        "range": a1_block(self.info.sheet_title, row_lo, col_lo + 1, row_hi, col_hi + 1),
+                        "values": values,
+                    }
+                )
+        return data

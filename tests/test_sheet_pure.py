@@ -1,0 +1,130 @@
+"""The pure parts of the Sheets adapter: intervals, A1 ranges, locales, fingerprints, status headers."""
+
+from itertools import pairwise
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from callmarker_sheets.sheet import (
+    STATUS_COLUMNS,
+    a1_block,
+    a1_column,
+    find_status_columns,
+    merge_intervals,
+    region_from_locale,
+    row_fingerprint,
+)
+
+# ------------------------------------------------------------------------------------------ intervals
+
+
+def test_overlapping_unsorted_and_adjacent_intervals_merge() -> None:
+    assert merge_intervals([(10, 12), (2, 4), (3, 6), (7, 7), (20, 20)]) == ((2, 7), (10, 12), (20, 20))
+
+
+def test_intervals_are_clipped_to_the_data_rows() -> None:
+    assert merge_intervals([(1, 5), (8, 200)], first=3, last=100) == ((3, 5), (8, 100))
+
+
+def test_intervals_wholly_outside_disappear() -> None:
+    assert merge_intervals([(1, 2), (150, 160)], first=3, last=100) == ()
+
+
+def test_a_backwards_interval_means_the_same_rows() -> None:
+    assert merge_intervals([(9, 4)]) == ((4, 9),)
+
+
+@given(
+    st.lists(st.tuples(st.integers(-5, 80), st.integers(-5, 80)), max_size=12),
+    st.integers(1, 10),
+    st.integers(10, 70),
+)
+def test_merged_intervals_cover_exactly_the_selected_rows(
+    intervals: list[tuple[int, int]], first: int, last: int
+) -> None:
+    merged = merge_intervals(intervals, first=first, last=last)
+    covered = [r for lo, hi in merged for r in range(lo, hi + 1)]
+    expected = {r for a, b in intervals for r in range(min(a, b), max(a, b) + 1) if first <= r <= last}
+    assert set(covered) == expected
+    assert covered == sorted(set(covered)), "disjoint and sorted"
+    assert all(b[0] > a[1] + 1 for a, b in pairwise(merged)), "no two touch"
+
+
+# ---------------------------------------------------------------------------------------------- A1
+
+
+def test_a1_block_quotes_the_sheet_title() -> None:
+    assert a1_block("Leads", 2, 1, 9, 4) == "'Leads'!A2:D9"
+    assert a1_block("לידים 2024", 1, 27, 1, 28) == "'לידים 2024'!AA1:AB1"
+    assert a1_block("Bob's list", 5, 3, 5, 3) == "'Bob''s list'!C5"
+
+
+def test_a1_column_is_open_ended() -> None:
+    assert a1_column("Leads", 3) == "'Leads'!C:C"
+    assert a1_column("Leads", 53) == "'Leads'!BA:BA"
+
+
+# ------------------------------------------------------------------------------------------- locale
+
+
+@pytest.mark.parametrize(
+    ("locale", "region"),
+    [
+        ("iw_IL", "IL"),
+        ("he_IL", "IL"),
+        ("en_US", "US"),
+        ("en_GB", "GB"),
+        ("en-gb", "GB"),
+        ("sr_Latn_RS", "RS"),
+        ("en", None),
+        ("es_419", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_region_from_locale(locale: str | None, region: str | None) -> None:
+    assert region_from_locale(locale) == region
+
+
+# -------------------------------------------------------------------------------------- fingerprint
+
+
+def test_fingerprint_is_short_and_stable() -> None:
+    fp = row_fingerprint(["דנה", "054-700-0000", "2024-05-01"])
+    assert fp == row_fingerprint(("דנה", "054-700-0000", "2024-05-01"))
+    assert len(fp) == 16
+    assert all(c in "0123456789abcdef" for c in fp)
+
+
+def test_fingerprint_changes_with_any_cell() -> None:
+    base = ["Dana", "054-700-0000", ""]
+    assert row_fingerprint(base) != row_fingerprint(["Dana", "054-700-0001", ""])
+    assert row_fingerprint(base) != row_fingerprint(["Dana", "054-700-0000", "x"])
+    assert row_fingerprint(base) != row_fingerprint(["054-700-0000", "Dana", ""])
+
+
+def test_fingerprint_ignores_trailing_blank_cells_only() -> None:
+    assert row_fingerprint(["a", "b"]) == row_fingerprint(["a", "b", "", " "])
+    assert row_fingerprint(["a", "", "b"]) != row_fingerprint(["a", "b"])
+
+
+def test_fingerprint_does_not_confuse_cell_boundaries() -> None:
+    assert row_fingerprint(["ab", "c"]) != row_fingerprint(["a", "bc"])
+    assert row_fingerprint(["a,b"]) != row_fingerprint(["a", "b"])
+
+
+# ---------------------------------------------------------------------------------- status headers
+
+
+def test_status_columns_are_found_in_any_order_and_case() -> None:
+    headers = ["Phone", "callmarker  MESSAGE", "Name", " CallMarker status ", "CallMarker fingerprint"]
+    assert find_status_columns(headers) == {
+        "CallMarker message": 1,
+        "CallMarker status": 3,
+        "CallMarker fingerprint": 4,
+    }
+
+
+def test_the_first_of_two_equal_status_headers_wins() -> None:
+    assert find_status_columns([STATUS_COLUMNS[0], "x", STATUS_COLUMNS[0]]) == {STATUS_COLUMNS[0]: 0}
