@@ -62,13 +62,15 @@ class UploadItem:
 
 
 class Outcome(StrEnum):
-    """What finally happened to a row. Only UPLOADED means CallMarker said ``success: true`` for it."""
+    """What finally happened to a row. UPLOADED and REMOVED mean CallMarker said ``success: true`` for it."""
 
     UPLOADED = "uploaded"
     REJECTED = "rejected"  # CallMarker refused it; the message is CallMarker's
     INVALID = "invalid"  # we refused it before sending; the message is ours
     FAILED = "failed"  # not confirmed (network, 5xx, timeout after retries): safe to retry
     SKIPPED = "skipped"  # pending mode: already uploaded and unchanged
+    VALID = "valid"  # the check action: nothing wrong found, nothing sent
+    REMOVED = "removed"  # the remove action: CallMarker said success: true for the removal
 
 
 @dataclass(frozen=True, slots=True)
