@@ -1,0 +1,776 @@
+"""Sheet cells -> a CallMarker customer and its request options, or every error of the row. Pure, no I/O.
+
+Each row comes twice: ``formatted`` (the text the user sees) and ``raw`` (Sheets' unformatted values,
+dates as serial numbers). Every error names the column as the user wrote it, and the value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
+from phonenumbers.geocoder import country_name_for_number
+
+from callmarker_sheets.fields import STATUS_VALUES, Field, HeaderMap, Kind, field_for, fold
+from callmarker_sheets.model import RequestOptions, RowError, UploadItem
+
+__all__ = [
+    "FLAG_OFF",
+    "FLAG_ON",
+    "JobOptions",
+    "check_job_options",
+    "day_first",
+    "validate_row",
+    "validate_rows",
+]
+
+DEFAULT_REGION = "IL"
+DEFAULT_TIME_ZONE = "Asia/Jerusalem"
+DEFAULT_LOCALE = "iw_IL"
+
+
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    """The request-level options chosen in the sidebar, and how to read the spreadsheet's cells.
+
+    ``default_region``: the country of numbers written without a country code. ``time_zone``: the
+    spreadsheet's (date cells are wall-clock times in it). ``locale``: the spreadsheet's; it decides
+    whether ``24/10/2017`` typed as text is day first (see ``day_first``).
+    """
+
+    campaign: str | None = None
+    agent_name: str | None = None
+    override: bool = False
+    remove: bool = False
+    unique: bool = False
+    status: int | None = None
+    international: bool = False
+    default_region: str = DEFAULT_REGION
+    time_zone: str = DEFAULT_TIME_ZONE
+    locale: str = DEFAULT_LOCALE
+
+    def request_options(self) -> RequestOptions:
+        return RequestOptions(
+            campaign=self.campaign or None,
+            agent_name=self.agent_name or None,
+            status=self.status,
+            override=self.override,
+            remove=self.remove,
+            unique=self.unique,
+            international=self.international,
+        )
+
+
+# --- cells -------------------------------------------------------------------------------------------
+
+# Hebrew text pasted from other apps often carries direction marks at its ends; they are invisible.
+_MARKS = "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+_TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + _MARKS
+_DROP_MARKS = dict.fromkeys(map(ord, _MARKS))
+
+
+def _trim(text: str) -> str:
+    return text.strip(_TRIM)
+
+
+def _serial(text: str, raw: object) -> float | None:
+    """The raw number of a date or time cell, or None when the cell is text or a number typed as such.
+
+    Both come as numbers from Sheets; a date cell shows something other than its number.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or _same_number(text, raw):
+        return None
+    return float(raw)
+
+
+def _integral(raw: object) -> int | None:
+    """The whole number a numeric cell holds (12.0 is 12), else None."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    if isinstance(raw, float):
+        if not math.isfinite(raw) or not raw.is_integer():
+            return None
+        return int(raw)
+    return raw
+
+
+def _same_number(text: str, value: float) -> bool:
+    """True when the cell shows ``value`` as a plain number (typed as a number, not a date or time)."""
+    compact = text.translate(_NUMBER_NOISE)
+    for candidate in (compact.replace(",", ""), compact.replace(".", "").replace(",", ".")):
+        try:
+            if float(candidate) == value:
+                return True
+        except ValueError:
+            pass
+    return False
+
+
+_NUMBER_NOISE = dict.fromkeys(map(ord, " \u00a0\u202f'"))
+
+
+class _Invalid(Exception):
+    """A cell's value is wrong; ``reason`` completes the sentence 'Column "value" ...'."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+# --- flags -------------------------------------------------------------------------------------------
+
+#: Words that turn an "if set" flag on or off (compared case-folded); a checkbox is a flag too.
+FLAG_ON = frozenset({"yes", "y", "true", "1", "✓", "✔", "✔️", "x", "v", "כן", "on"})
+FLAG_OFF = frozenset({"no", "n", "false", "0", "לא", "off", ""})
+_FLAG_HELP = "write yes, true, 1, x, v or כן (or tick a checkbox) for on; no, false, 0, לא or nothing for off"
+
+
+def parse_flag(text: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    number = _integral(raw)
+    if number in (0, 1):
+        return number == 1
+    word = text.casefold()
+    if word in FLAG_ON:
+        return True
+    if word in FLAG_OFF:
+        return False
+    raise _Invalid(f"is not yes or no: {_FLAG_HELP}")
+
+
+# --- enums and ids -----------------------------------------------------------------------------------
+
+
+def _enum_parser(f: Field) -> Callable[[str, object], int]:
+    words: dict[str, int] = {}
+    for value, names in f.allowed.items():
+        words[str(value)] = value
+        for name in names:
+            words[fold(name)] = value
+    listing = ", ".join(f"{value} {names[0]}" for value, names in f.allowed.items())
+
+    def parse(text: str, raw: object) -> int:
+        number = _integral(raw)
+        if number is None:
+            number = _integral(_as_float(text))
+        if number is not None:
+            if number in f.allowed:
+                return number
+        else:
+            value = words.get(fold(text))
+            if value is not None:
+                return value
+        raise _Invalid(f"is not one of: {listing}")
+
+    return parse
+
+
+def _as_float(text: str) -> float | None:
+    if not text or not (text[0].isdigit() or text[0] in "+-."):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_id(text: str, raw: object) -> str:
+    number = _integral(raw)
+    if number is None and text.isascii() and text.isdigit():
+        number = int(text)
+    if number is None or number < 1:
+        raise _Invalid("is not an id: CallMarker ids are whole numbers from 1")
+    return str(number)
+
+
+# --- text and email ----------------------------------------------------------------------------------
+
+
+def parse_text(text: str, raw: object) -> str:
+    # Sheets shows long numbers in scientific notation; the digits the user typed are in the raw value.
+    if "E+" in text and (number := _integral(raw)) is not None:
+        return str(number)
+    return text
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+")
+
+
+def parse_email(text: str, raw: object) -> str:
+    if _EMAIL.fullmatch(text) is None:
+        raise _Invalid("is not an email address (name@example.com)")
+    return text
+
+
+# --- hours -------------------------------------------------------------------------------------------
+
+_HOUR = re.compile(r"(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
+_HOUR_HELP = "write an hour of the day such as 8pm, 08:16 AM or 20:48"
+
+
+def _read_hour(text: str, *, bare: bool) -> tuple[int, int]:
+    """(hour, minute) of ``8pm``, ``08:16 AM``, ``20:48``; a bare ``20`` only when ``bare``."""
+    match = _HOUR.fullmatch(text)
+    if match is None:
+        raise _Invalid(f"is not an hour: {_HOUR_HELP}")
+    hours, minutes, seconds, half = match.groups()
+    if half is None and minutes is None and not bare:
+        raise _Invalid(f"is not an hour: {_HOUR_HELP}")
+    h, m = int(hours), int(minutes or 0)
+    if half is not None:
+        if not 1 <= h <= 12:
+            raise _Invalid(f"is not a real time: with am or pm the hour is 1 to 12 ({_HOUR_HELP})")
+        h = h % 12 + (12 if half in "pP" else 0)
+    if h > 23 or m > 59 or (seconds is not None and int(seconds) > 59):
+        raise _Invalid(f"is not a real time: hours go from 0:00 to 23:59 ({_HOUR_HELP})")
+    return h, m
+
+
+def parse_hour(text: str, raw: object) -> tuple[int, int]:
+    """(hour, minute) of a cell: a time cell (a fraction of a day) or text such as ``8pm``."""
+    value = _serial(text, raw)
+    if value is not None:
+        if not (math.isfinite(value) and 0 <= value < 1):
+            raise _Invalid(f"is a date, not an hour: {_HOUR_HELP}")
+        minutes = min(round(value * 86400) // 60, 24 * 60 - 1)
+        return divmod(minutes, 60)
+    return _read_hour(text, bare=True)
+
+
+# --- dates -------------------------------------------------------------------------------------------
+
+#: Locales whose dates read month first (as CallMarker's m/d/Y does); every other locale is day first.
+MONTH_FIRST_LOCALES = frozenset(
+    {"en", "en_US", "es_US", "en_PH", "fil_PH", "en_AS", "en_GU", "en_MP", "en_PR", "en_UM", "en_VI"}
+)
+
+
+def day_first(locale: str) -> bool:
+    """True when ``24/10/2017`` in a sheet of this locale means 24 October (he_IL, en_GB, most locales)."""
+    language, _, region = locale.replace("-", "_").partition("_")
+    key = f"{language.lower()}_{region.upper()}" if region else language.lower()
+    return key not in MONTH_FIRST_LOCALES
+
+
+_DATE = re.compile(r"(\d{1,4})([-./])(\d{1,2})\2(\d{1,4})(?:(?:\s+|T)(.*))?", re.DOTALL)
+_RELATIVE = re.compile(r"\+\s*(\d{1,4})\s*([^\W\d_]+)")
+_UNITS = {
+    "minute": "minute",
+    "minutes": "minute",
+    "min": "minute",
+    "mins": "minute",
+    "hour": "hour",
+    "hours": "hour",
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+}
+_EPOCH = date(1899, 12, 30)  # day 0 of Sheets' (and Lotus 1-2-3's) date serials
+
+
+class _DateParser:
+    """followup_date for one spreadsheet locale. Sends ``Y-m-d``, ``Y-m-d H:i`` or ``+N unit``."""
+
+    def __init__(self, locale: str) -> None:
+        self.day_first = day_first(locale)
+        slash = "24/10/2017" if self.day_first else "10/24/2017"
+        self.help = (
+            f"write it as 24-10-2017, 24.10.2017, 2017-10-24 or {slash}, optionally with a time "
+            "(24-10-2017 15:34, 24-10-2017 9:45 am), or as +2 hours, +1 day"
+        )
+
+    def __call__(self, text: str, raw: object) -> str:
+        serial = _serial(text, raw)
+        if serial is not None:
+            return self._from_serial(serial)
+        text = text.translate(_DROP_MARKS)
+        match = _DATE.fullmatch(text)
+        if match is not None:
+            return self._written(*match.groups())
+        match = _RELATIVE.fullmatch(text)
+        if match is not None:
+            count, unit = int(match[1]), _UNITS.get(match[2].casefold())
+            if unit is not None and count >= 1:
+                return f"+{count} {unit}{'s' if count > 1 else ''}"
+        raise _Invalid(f"is not a date CallMarker understands: {self.help}")
+
+    def _from_serial(self, serial: float) -> str:
+        if not math.isfinite(serial) or not 1 <= serial < 2958466:  # 1899-12-31 .. 9999-12-31
+            raise _Invalid(f"is not a date: {self.help}")
+        days = math.floor(serial)
+        seconds = round((serial - days) * 86400)
+        if seconds >= 86400:
+            days, seconds = days + 1, 0
+        day = _EPOCH + timedelta(days=days)
+        if seconds == 0:
+            return day.isoformat()
+        return f"{day.isoformat()} {seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+    def _written(self, first: str, sep: str, second: str, third: str, time: str | None) -> str:
+        if len(first) == 4:
+            year, month, day, reading = first, second, third, "year-month-day"
+            if len(third) > 2:
+                raise _Invalid(f"is not a date CallMarker understands: {self.help}")
+        elif len(third) == 4 and len(first) <= 2:
+            year = third
+            if sep == "/" and not self.day_first:
+                month, day, reading = first, second, "month/day/year, as this spreadsheet's locale reads it"
+            elif sep == "/":
+                day, month, reading = first, second, "day/month/year, as this spreadsheet's locale reads it"
+            else:
+                day, month, reading = first, second, f"day{sep}month{sep}year"
+        else:
+            raise _Invalid(f"needs a year of four digits: {self.help}")
+        try:
+            when = date(int(year), int(month), int(day))
+        except ValueError:
+            raise _Invalid(f"is not a real date (read as {reading})") from None
+        if time is None or not time.strip():
+            return when.isoformat()
+        try:
+            hour, minute = _read_hour(time.strip(), bare=False)
+        except _Invalid:
+            raise _Invalid(f"has a time that is not a real hour of the day: {self.help}") from None
+        return f"{when.isoformat()} {hour:02d}:{minute:02d}"
+
+
+# --- phone numbers -----------------------------------------------------------------------------------
+
+_PHONE_NOISE = dict.fromkeys(map(ord, " -.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2212" + _MARKS))
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    national: str  # the national digits, 0547000000
+    e164: str  # +972547000000
+    country_code: int
+
+
+class _PhoneParser:
+    """Phone numbers of one default region.
+
+    Mobile numbers of the region, written the usual ways, are recognised with the region's own
+    metadata patterns (phonenumbers.parse costs tens of microseconds; a sheet has tens of thousands
+    of rows); everything else goes through phonenumbers itself.
+    """
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.country_code = phonenumbers.country_code_for_region(region)
+        self.plus_code = f"+{self.country_code}"
+        meta = PhoneMetadata.metadata_for_region(region)
+        self.fast: Callable[[str], bool] | None = None
+        self.prefix = ""
+        if (
+            meta is not None
+            and meta.mobile is not None
+            and meta.mobile.national_number_pattern
+            and meta.general_desc is not None
+        ):
+            prefix = meta.national_prefix or ""
+            mobile = re.compile(meta.mobile.national_number_pattern)
+            general = re.compile(meta.general_desc.national_number_pattern or ".*")
+            example = meta.mobile.example_number
+            simple_prefix = meta.national_prefix_for_parsing in (None, prefix)
+            if simple_prefix and example and self._slow(prefix + example).national == prefix + example:
+                self.prefix = prefix
+                self.fast = lambda nsn: (
+                    mobile.fullmatch(nsn) is not None and general.fullmatch(nsn) is not None
+                )
+
+    def __call__(self, text: str, raw: object, *, international: bool) -> Phone:
+        number = _integral(raw)
+        # A number cell drops the leading zero (547000000); its digits are the raw value's.
+        digits = str(number) if number is not None else text.translate(_PHONE_NOISE)
+        if self.fast is not None:
+            if digits.startswith(self.plus_code):
+                nsn = digits[len(self.plus_code) :]
+            elif self.prefix and digits.startswith(self.prefix):
+                nsn = digits[len(self.prefix) :]
+            else:
+                nsn = digits
+            if nsn.isascii() and nsn.isdigit() and self.fast(nsn):
+                return Phone(self.prefix + nsn, self.plus_code + nsn, self.country_code)
+        phone = self._slow(digits if number is not None else text)
+        if phone.country_code != self.country_code and not international:
+            raise _Invalid(
+                f"is a number in {_country_of(phone.e164)}: turn on International to send numbers "
+                "from other countries"
+            )
+        return phone
+
+    def _slow(self, text: str) -> Phone:
+        try:
+            parsed = phonenumbers.parse(text, self.region)
+        except NumberParseException:
+            raise _Invalid("is not a phone number") from None
+        if parsed.extension:
+            raise _Invalid("has an extension: CallMarker dials the number only, so leave the extension out")
+        if not phonenumbers.is_valid_number(parsed):
+            where = _country_of(f"+{parsed.country_code}{parsed.national_number}")
+            raise _Invalid(f"is not a valid phone number for {where}")
+        national = phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
+        return Phone(
+            national="".join(ch for ch in national if ch.isdigit()),
+            e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164),
+            country_code=parsed.country_code or 0,
+        )
+
+
+def _country_of(e164: str) -> str:
+    try:
+        name: str = country_name_for_number(phonenumbers.parse(e164), "en")
+    except NumberParseException:
+        name = ""
+    return name or "its country"
+
+
+@lru_cache(maxsize=16)
+def _phone_parser(region: str) -> _PhoneParser:
+    return _PhoneParser(region)
+
+
+def _display(phone: Phone, default_code: int) -> str:
+    parsed = phonenumbers.parse(phone.e164)
+    style = (
+        PhoneNumberFormat.NATIONAL if phone.country_code == default_code else PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(parsed, style))
+
+
+# --- job options -------------------------------------------------------------------------------------
+
+
+def _is_id(value: str | None) -> bool:
+    return value is not None and value.isascii() and value.isdigit() and int(value) > 0
+
+
+def check_job_options(options: JobOptions, headers: HeaderMap | None = None) -> list[str]:
+    """Problems with the sidebar's options that stop the whole job, in words a user understands.
+
+    With ``headers``, a campaign (or override) column may supply what an option needs row by row;
+    those rows are then checked one by one by ``validate_rows``.
+    """
+    problems: list[str] = []
+    campaign_column = headers is not None and "campaign" in headers
+    override_column = headers is not None and "override" in headers
+    has_campaign = bool(options.campaign) or campaign_column
+    if options.campaign and not _is_id(options.campaign):
+        problems.append(f'Campaign "{options.campaign}" is not a campaign id: ids are whole numbers from 1.')
+    if options.agent_name and not has_campaign:
+        problems.append(
+            f'The agent "{options.agent_name}" takes effect only with a campaign: choose a campaign.'
+        )
+    if options.unique and not has_campaign:
+        problems.append("Unique (remove from all other campaigns) needs a campaign: choose a campaign.")
+    if options.unique and not (options.override or override_column):
+        problems.append(
+            "Unique (remove from all other campaigns) needs Override (update existing customers)."
+        )
+    if options.remove and not has_campaign:
+        problems.append("Remove takes customers out of a campaign: choose the campaign.")
+    if options.status is not None and options.status not in STATUS_VALUES:
+        listing = ", ".join(f"{value} {names[0]}" for value, names in STATUS_VALUES.items())
+        problems.append(f"Status {options.status} is not one of: {listing}.")
+    if options.default_region not in phonenumbers.SUPPORTED_REGIONS:
+        problems.append(f'"{options.default_region}" is not a country code such as IL or US.')
+    if options.time_zone not in _time_zones():
+        problems.append(f'"{options.time_zone}" is not a time zone such as Asia/Jerusalem.')
+    return problems
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+# --- rows --------------------------------------------------------------------------------------------
+
+_REQUEST_COLUMNS = ("campaign", "status", "override", "remove", "unique", "international")
+_PRODUCT_PARTS = ("opportunity_crm_id", "opportunity_status", "opportunity_agent_name")
+_REASON = "opportunity_not_purchased_reason_id"
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    index: int
+    name: str
+    header: str
+    kind: Kind
+    parse: Callable[[str, object], Any]
+
+
+class _RowValidator:
+    """Everything about a job that does not change from row to row, worked out once."""
+
+    def __init__(self, headers: HeaderMap, options: JobOptions) -> None:
+        self.headers = headers
+        self.options = options
+        self.job_request = options.request_options()
+        self.phone = _phone_parser(options.default_region)
+        self.number_index = headers.fields["number"]
+        self.number_header = headers.header("number")
+        parsers: dict[Kind, Callable[[str, object], Any]] = {
+            Kind.TEXT: parse_text,
+            Kind.FLAG: parse_flag,
+            Kind.ID: parse_id,
+            Kind.HOUR: parse_hour,
+            Kind.EMAIL: parse_email,
+            Kind.DATE: _DateParser(options.locale),
+        }
+        request: list[_Column] = []
+        customer: list[_Column] = []
+        for index, name in sorted(headers.columns.items()):
+            if name == "number":
+                continue
+            f = field_for(name)
+            parse = parsers.get(f.kind) or _enum_parser(f)
+            column = _Column(index, name, headers.header(name), f.kind, parse)
+            (request if name in _REQUEST_COLUMNS else customer).append(column)
+        self.request_columns = tuple(request)
+        self.customer_columns = tuple(customer)
+        self.header_of = {c.name: c.header for c in (*request, *customer)}
+        self.product_fields = tuple(
+            c.name
+            for c in customer
+            if c.name in (*_PRODUCT_PARTS, _REASON) or c.name.startswith("product_field_")
+        )
+        order = {c.header: c.index for c in (*request, *customer)}
+        order[self.number_header] = self.number_index
+        self._error_order = lambda error: order.get(error.column or "", len(headers.headers))
+        self._options_cache: dict[tuple[Any, ...], RequestOptions] = {}
+
+    def validate(
+        self, row: int, formatted: Sequence[str], raw: Sequence[object]
+    ) -> tuple[UploadItem | list[RowError], Phone | None, RequestOptions]:
+        """The row's item or errors, with its phone number (when valid) and request options for repeats."""
+        errors: list[RowError] = []
+        width_f, width_r = len(formatted), len(raw)
+
+        def cell(index: int) -> tuple[str, object]:
+            value = raw[index] if index < width_r else ""
+            text = formatted[index] if index < width_f else ""
+            if not isinstance(text, str):
+                text = "" if text is None else str(text)
+            text = text.strip(_TRIM)
+            if not text and isinstance(value, str):
+                text = value.strip(_TRIM)
+            return text, value
+
+        def fail(header: str | None, text: str | None, reason: str) -> None:
+            message = f'{header} "{text}" {reason}' if text is not None else reason
+            errors.append(RowError(row, header, message))
+
+        given: dict[str, str] = {}  # field -> the text of its cell, for messages
+        # Fields whose cell is wrong: rules between fields skip them, so one mistake gives one message.
+        bad: set[str] = set()
+        request: dict[str, Any] = {}
+        for column in self.request_columns:
+            text, value = cell(column.index)
+            if not text and (value is None or value == ""):
+                continue
+            given[column.name] = text
+            try:
+                request[column.name] = column.parse(text, value)
+            except _Invalid as exc:
+                bad.add(column.name)
+                fail(column.header, text, exc.reason)
+
+        job = self.options
+        international = request.get("international", job.international)
+        phone: Phone | None = None
+        text, value = cell(self.number_index)
+        if not text and (value is None or value == ""):
+            fail(self.number_header, None, f"{self.number_header} is empty: every customer needs a number")
+        else:
+            try:
+                phone = self.phone(text, value, international=international)
+            except _Invalid as exc:
+                fail(self.number_header, text, exc.reason)
+
+        customer: dict[str, Any] = {}
+        if phone is not None:
+            customer["number"] = phone.e164 if international else phone.national
+        hours: dict[str, tuple[int, int]] = {}
+        for column in self.customer_columns:
+            text, value = cell(column.index)
+            if not text and (value is None or value == ""):
+                continue
+            given[column.name] = text
+            try:
+                parsed = column.parse(text, value)
+            except _Invalid as exc:
+                bad.add(column.name)
+                fail(column.header, text, exc.reason)
+                continue
+            if column.kind is Kind.FLAG:
+                if parsed:  # "if set": an off flag is left out
+                    customer[column.name] = True
+            elif column.kind is Kind.HOUR:
+                hours[column.name] = parsed
+                customer[column.name] = f"{parsed[0]:02d}:{parsed[1]:02d}"
+            else:
+                customer[column.name] = parsed
+
+        key = (
+            request.get("campaign", job.campaign or None),
+            request.get("status", job.status),
+            request.get("override", job.override),
+            request.get("unique", job.unique),
+            international,
+        )
+        options = self._options_cache.get(key)
+        if options is None:
+            options = RequestOptions(
+                campaign=key[0],
+                agent_name=job.agent_name or None,
+                status=key[1],
+                override=key[2],
+                remove=job.remove,
+                unique=key[3],
+                international=key[4],
+            )
+            self._options_cache[key] = options
+        self._dependencies(
+            options=options, request=request, customer=customer, hours=hours, given=given, bad=bad, fail=fail
+        )
+        if errors:
+            errors.sort(key=self._error_order)
+            return errors, phone, options
+        return UploadItem(row, options, customer), phone, options
+
+    def _dependencies(
+        self,
+        *,
+        options: RequestOptions,
+        request: Mapping[str, Any],
+        customer: Mapping[str, Any],
+        hours: Mapping[str, tuple[int, int]],
+        given: Mapping[str, str],
+        bad: set[str],
+        fail: Callable[[str | None, str | None, str], None],
+    ) -> None:
+        """The rules between fields: what needs a campaign, override, a product, an opportunity status."""
+        job = self.options
+        header = self.header_of.get
+        campaign_header = header("campaign")
+        where = "choose a campaign in the sidebar" + (
+            f" or fill {campaign_header}" if campaign_header else ""
+        )
+        if "remove" in request and request["remove"] != job.remove:
+            if request["remove"]:
+                reason = (
+                    "asks to remove this customer from the campaign, but removing is chosen for the whole "
+                    "upload: turn on Remove in the sidebar, or clear the cell"
+                )
+            else:
+                reason = "says not to remove, but this upload removes customers: leave this row out of it"
+            fail(header("remove"), given["remove"], reason)
+        if not options.campaign and "campaign" not in bad:
+            if "agent_name" in customer:
+                fail(
+                    header("agent_name"), given["agent_name"], f"takes effect only within a campaign: {where}"
+                )
+            elif job.agent_name:
+                fail(
+                    campaign_header, None, f"The agent {job.agent_name} works only within a campaign: {where}"
+                )
+            if options.unique:
+                if "unique" in given:
+                    fail(header("unique"), given["unique"], f"needs a campaign: {where}")
+                else:
+                    fail(campaign_header, None, f"Unique (chosen in the sidebar) needs a campaign: {where}")
+            if job.remove:
+                fail(campaign_header, None, f"Remove needs the campaign to remove customers from: {where}")
+        if options.unique and not options.override and not bad & {"override", "unique"}:
+            if "unique" in given:
+                fail(header("unique"), given["unique"], "needs Override on too (update existing customers)")
+            elif "override" in given:
+                fail(
+                    header("override"),
+                    given["override"],
+                    "is off, but Unique (chosen in the sidebar) needs it on",
+                )
+            else:
+                fail(header("override"), None, "Unique (remove from other campaigns) needs Override on")
+        if "product_id" not in customer and "product_id" not in bad:
+            product = header("product_id") or "Product id"
+            orphans = [name for name in self.product_fields if name in customer]
+            if orphans:  # one cause, one message: the first such column, naming the others
+                others = "".join(f", {header(name)}" for name in orphans[1:])
+                fail(
+                    header(orphans[0]),
+                    given[orphans[0]],
+                    f"belongs to a product's opportunity{' (so do' + others[1:] + ')' if others else ''}: "
+                    f"fill {product} too",
+                )
+        if "opportunity_status" in customer and "opportunity_agent_name" not in (*customer, *bad):
+            agent = header("opportunity_agent_name") or "Opportunity agent"
+            fail(
+                header("opportunity_status"),
+                given["opportunity_status"],
+                f"closes the opportunity, which needs {agent} too",
+            )
+        if (
+            _REASON in customer
+            and "opportunity_status" not in bad
+            and customer.get("opportunity_status") != 3
+        ):
+            status = header("opportunity_status") or "Opportunity status"
+            fail(header(_REASON), given[_REASON], f"goes only with {status} 3 (Not purchased)")
+        if "min_hour" in hours and "max_hour" in hours and hours["min_hour"] > hours["max_hour"]:
+            fail(
+                header("min_hour"), given["min_hour"], f'is after {header("max_hour")} "{given["max_hour"]}"'
+            )
+
+
+@lru_cache(maxsize=8)
+def _validator(headers: HeaderMap, options: JobOptions) -> _RowValidator:
+    return _RowValidator(headers, options)
+
+
+def validate_row(
+    row: int, formatted: Sequence[str], raw: Sequence[object], headers: HeaderMap, options: JobOptions
+) -> UploadItem | list[RowError]:
+    """One row -> a customer ready to send, or every error of the row (each naming its column).
+
+    Checks the row on its own; ``validate_rows`` also finds a number repeated within the job.
+    """
+    return _validator(headers, options).validate(row, formatted, raw)[0]
+
+
+def validate_rows(
+    rows: Iterable[tuple[int, Sequence[str], Sequence[object]]], headers: HeaderMap, options: JobOptions
+) -> Iterator[UploadItem | list[RowError]]:
+    """Each row as ``validate_row`` does, in order, and a number already on an earlier row is an error.
+
+    Repeats are looked for among rows sent with the same request options: the same customer may be
+    added to two campaigns by two rows, but not twice to one.
+    """
+    validator = _validator(headers, options)
+    seen: dict[tuple[RequestOptions, str], int] = {}
+    default_code = validator.phone.country_code
+    for row, formatted, raw in rows:
+        result, phone, request = validator.validate(row, formatted, raw)
+        if phone is not None:
+            key = (request, phone.e164)
+            first = seen.setdefault(key, row)
+            if first != row:
+                error = RowError(
+                    row,
+                    validator.number_header,
+                    f"{validator.number_header} {_display(phone, default_code)} is already on row {first}",
+                )
+                result = [*result, error] if isinstance(result, list) else [error]
+        yield result
