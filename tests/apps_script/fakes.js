@@ -1,0 +1,669 @@
+'use strict';
+/**
+ * Fakes of the Apps Script services the add-in uses, for running apps_script/*.js under Node.
+ *
+ * Shape:
+ *   const document = new FakeDocument({ id, sheets: [{ name, sheetId, source }] });
+ *   const user = new FakeUser(document, { email, fetch, identityToken, oauthToken });
+ *   user.select('A2:C10', 'A20:A30');               // the user's active range list
+ *   const addIn = loadAddIn(user.globals(), { clock }); // see addin.js
+ *   addIn.uploadSelectedRows();
+ *   user.log.requests / toasts / alerts / sidebars / dialogs / menus
+ *
+ * A FakeDocument is what every editor shares: its sheets, DocumentProperties and the document lock.
+ * A FakeUser is one person's execution: their selection, email, tokens, UI, and UrlFetchApp. Two
+ * FakeUsers on one FakeDocument are two editors of one spreadsheet.
+ *
+ * Where the cells come from: each sheet has a `source` with
+ *   { maxRows(), maxColumns(), values(render) } (render: 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE',
+ *   values as the Sheets API returns them: rows of cells, trailing empty rows left out).
+ * valuesSource(rows) keeps them in memory; sheetsApiSource({ baseUrl, spreadsheetId, sheetTitle })
+ * reads them from a Sheets v4 API (the emulator in tests/emulators/sheets) over HTTP on every call.
+ *
+ * Where UrlFetchApp sends requests: `fetch` is a transport, request -> { status, headers, body }.
+ *   scriptedTransport(handler) calls handler(request) in-process; handler returns
+ *     { status, json } or { status, body, headers }, or throws to play an unreachable host.
+ *   httpTransport({ allowedHosts }) makes real HTTP calls, synchronously as UrlFetchApp does: each
+ *     call runs `fetch` in a child Node process and waits for it (spawnSync). It refuses any host
+ *     that is not in allowedHosts (loopback by default), so no test can reach the internet.
+ *     The server it calls must not run on the test's main thread, which is blocked during the call:
+ *     run it in another process (the Python emulators) or a worker thread (see fakes.test.js).
+ * Every request, either way, is recorded in user.log.requests with its parsed JSON payload.
+ */
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const APPS_SCRIPT_DIR = path.resolve(__dirname, '..', '..', 'apps_script');
+/** Apps Script refuses a property value over 9 kB. */
+const MAX_PROPERTY_VALUE_BYTES = 9 * 1024;
+/** UrlFetchApp gives up after about 60 s. */
+const FETCH_TIMEOUT_MS = 60 * 1000;
+const LOOPBACK_HOSTS = Object.freeze(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+// ---------------------------------------------------------------- cells
+
+/**
+ * Cells held in memory: rows of values, row 1 first.
+ * @param {unknown[][]} rows
+ * @param {{ maxRows?: number, maxColumns?: number, display?: (value: unknown) => string }} [options]
+ */
+function valuesSource(rows, options = {}) {
+  const display = options.display || ((value) => (value === null || value === undefined ? '' : String(value)));
+  const trimmed = () => {
+    let last = rows.length;
+    while (last > 0 && rows[last - 1].every((cell) => cell === '' || cell === null || cell === undefined)) {
+      last -= 1;
+    }
+    return rows.slice(0, last);
+  };
+  return {
+    rows,
+    maxRows: () => Math.max(options.maxRows || 1000, rows.length),
+    maxColumns: () => Math.max(options.maxColumns || 26, ...rows.map((row) => row.length)),
+    values: (render) => trimmed().map((row) => (render === 'FORMATTED_VALUE' ? row.map(display) : row.slice())),
+  };
+}
+
+/**
+ * Cells read from a Sheets v4 API over HTTP (synchronously), fresh on every call.
+ * @param {{ baseUrl: string, spreadsheetId: string, sheetTitle: string, accessToken?: string,
+ *   transport?: (request: object) => { status: number, body: string } }} options
+ */
+function sheetsApiSource(options) {
+  const transport = options.transport || httpTransport();
+  const base = options.baseUrl.replace(/\/$/, '') + '/v4/spreadsheets/' + encodeURIComponent(options.spreadsheetId);
+  const get = (url) => {
+    const headers = options.accessToken ? { authorization: 'Bearer ' + options.accessToken } : {};
+    const response = transport({ url, method: 'GET', headers, payload: undefined });
+    if (response.status !== 200) {
+      throw new Error(`Sheets API answered ${response.status} for ${url}: ${response.body.slice(0, 200)}`);
+    }
+    return JSON.parse(response.body);
+  };
+  const properties = () => {
+    const meta = get(base + '?fields=sheets.properties');
+    const sheet = meta.sheets.find((s) => s.properties.title === options.sheetTitle);
+    if (!sheet) {
+      throw new Error(`no sheet titled ${options.sheetTitle} in ${options.spreadsheetId}`);
+    }
+    return sheet.properties;
+  };
+  return {
+    maxRows: () => properties().gridProperties.rowCount,
+    maxColumns: () => properties().gridProperties.columnCount,
+    values: (render) => {
+      const range = encodeURIComponent(`'${options.sheetTitle.replace(/'/g, "''")}'`);
+      const answer = get(`${base}/values/${range}?majorDimension=ROWS&valueRenderOption=${render || 'FORMATTED_VALUE'}`);
+      return answer.values || [];
+    },
+  };
+}
+
+// ---------------------------------------------------------------- A1 notation
+
+function columnNumber(letters) {
+  return letters.toUpperCase().split('').reduce((n, c) => n * 26 + (c.charCodeAt(0) - 64), 0);
+}
+
+function columnLetters(n) {
+  let letters = '';
+  for (let rest = n; rest > 0; rest = Math.floor((rest - 1) / 26)) {
+    letters = String.fromCharCode(65 + ((rest - 1) % 26)) + letters;
+  }
+  return letters;
+}
+
+/**
+ * "B3", "A2:C10", "A:A", "B:D", "3:7" -> { row, column, lastRow, lastColumn } on a sheet of the given size.
+ */
+function parseA1(a1, maxRows, maxColumns) {
+  const part = /^([A-Za-z]*)(\d*)$/;
+  const [start, end = start] = a1.split(':');
+  const [, c1, r1] = part.exec(start) || [];
+  const [, c2, r2] = part.exec(end) || [];
+  if (c1 === undefined || c2 === undefined || (!c1 && !r1) || (!c2 && !r2)) {
+    throw new Error(`Range not found: ${a1}`);
+  }
+  const box = {
+    row: r1 ? Number(r1) : 1,
+    column: c1 ? columnNumber(c1) : 1,
+    lastRow: r2 ? Number(r2) : maxRows,
+    lastColumn: c2 ? columnNumber(c2) : maxColumns,
+  };
+  return {
+    row: Math.min(box.row, box.lastRow),
+    lastRow: Math.max(box.row, box.lastRow),
+    column: Math.min(box.column, box.lastColumn),
+    lastColumn: Math.max(box.column, box.lastColumn),
+  };
+}
+
+// ---------------------------------------------------------------- spreadsheet
+
+class FakeRange {
+  constructor(sheet, box) {
+    this.sheet = sheet;
+    this.box = box;
+  }
+  getSheet() { return this.sheet; }
+  getRow() { return this.box.row; }
+  getLastRow() { return this.box.lastRow; }
+  getNumRows() { return this.box.lastRow - this.box.row + 1; }
+  getColumn() { return this.box.column; }
+  getLastColumn() { return this.box.lastColumn; }
+  getNumColumns() { return this.box.lastColumn - this.box.column + 1; }
+  getA1Notation() {
+    const { row, column, lastRow, lastColumn } = this.box;
+    const first = columnLetters(column) + row;
+    const last = columnLetters(lastColumn) + lastRow;
+    return first === last ? first : `${first}:${last}`;
+  }
+  getValues() { return this.read('UNFORMATTED_VALUE', ''); }
+  getDisplayValues() { return this.read('FORMATTED_VALUE', ''); }
+  read(render, empty) {
+    const values = this.sheet.source.values(render);
+    const out = [];
+    for (let r = this.box.row; r <= this.box.lastRow; r += 1) {
+      const row = values[r - 1] || [];
+      const cells = [];
+      for (let c = this.box.column; c <= this.box.lastColumn; c += 1) {
+        cells.push(row[c - 1] === undefined ? empty : row[c - 1]);
+      }
+      out.push(cells);
+    }
+    return out;
+  }
+}
+
+class FakeRangeList {
+  constructor(ranges) { this.ranges = ranges; }
+  getRanges() { return this.ranges.slice(); }
+}
+
+class FakeSheet {
+  constructor(spreadsheet, { name, sheetId, source }) {
+    this.spreadsheet = spreadsheet;
+    this.name = name;
+    this.sheetId = sheetId;
+    this.source = source || valuesSource([]);
+  }
+  getName() { return this.name; }
+  getSheetId() { return this.sheetId; }
+  getParent() { return this.spreadsheet; }
+  getMaxRows() { return this.source.maxRows(); }
+  getMaxColumns() { return this.source.maxColumns(); }
+  getLastRow() { return this.source.values('UNFORMATTED_VALUE').length; }
+  getLastColumn() {
+    return Math.max(0, ...this.source.values('UNFORMATTED_VALUE').map((row) => row.length));
+  }
+  getRange(a1OrRow, column, numRows = 1, numColumns = 1) {
+    if (typeof a1OrRow === 'string') {
+      return new FakeRange(this, parseA1(a1OrRow, this.getMaxRows(), this.getMaxColumns()));
+    }
+    return new FakeRange(this, {
+      row: a1OrRow, column, lastRow: a1OrRow + numRows - 1, lastColumn: column + numColumns - 1,
+    });
+  }
+}
+
+/** One spreadsheet as every editor shares it. */
+class FakeDocument {
+  constructor({ id = 'spreadsheet-1', name = 'Leads', sheets = [{ name: 'Leads', sheetId: 0 }] } = {}) {
+    this.id = id;
+    this.name = name;
+    this.sheets = sheets.map((sheet) => new FakeSheet(this, sheet));
+    this.documentProperties = new FakeProperties();
+    this.scriptProperties = new FakeProperties();
+    this.lockOwner = null;
+  }
+  sheet(name) {
+    const found = this.sheets.find((s) => s.name === name);
+    if (!found) {
+      throw new Error(`no sheet ${name}`);
+    }
+    return found;
+  }
+}
+
+/** The spreadsheet as one user's execution sees it: their active sheet and selection. */
+class FakeSpreadsheet {
+  constructor(user) { this.user = user; }
+  getId() { return this.user.document.id; }
+  getName() { return this.user.document.name; }
+  getUrl() { return `https://docs.google.com/spreadsheets/d/${this.user.document.id}/edit`; }
+  getSheets() { return this.user.document.sheets.slice(); }
+  getSheetByName(name) { return this.user.document.sheets.find((s) => s.name === name) || null; }
+  getActiveSheet() { return this.user.activeSheet; }
+  getActiveRangeList() {
+    return this.user.selection.length ? new FakeRangeList(this.user.selection) : null;
+  }
+  getActiveRange() { return this.user.selection[this.user.selection.length - 1] || null; }
+  toast(message, title, timeoutSeconds) {
+    this.user.log.toasts.push({ message: String(message), title, timeoutSeconds });
+  }
+}
+
+// ---------------------------------------------------------------- UI and HTML
+
+const ButtonSet = Object.freeze({ OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO', YES_NO_CANCEL: 'YES_NO_CANCEL' });
+const Button = Object.freeze({ OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO', CLOSE: 'CLOSE' });
+
+class FakeMenu {
+  constructor(ui, title) {
+    this.ui = ui;
+    this.title = title;
+    this.items = [];
+  }
+  addItem(caption, functionName) {
+    this.items.push({ caption, functionName });
+    return this;
+  }
+  addSeparator() {
+    this.items.push({ separator: true });
+    return this;
+  }
+  addSubMenu(menu) {
+    this.items.push({ subMenu: menu.title, items: menu.items });
+    return this;
+  }
+  addToUi() { this.ui.user.log.menus.push({ title: this.title, items: this.items.slice() }); }
+}
+
+class FakeUi {
+  constructor(user) {
+    this.user = user;
+    this.ButtonSet = ButtonSet;
+    this.Button = Button;
+  }
+  createMenu(title) { return new FakeMenu(this, title); }
+  createAddonMenu() { return new FakeMenu(this, 'Add-on'); }
+  /** alert(prompt) · alert(prompt, buttons) · alert(title, prompt, buttons); answers come from user.alertAnswers. */
+  alert(...args) {
+    const [title, prompt, buttons] = args.length === 3 ? args : args.length === 2 && args[1] in ButtonSet
+      ? [null, args[0], args[1]] : [null, args[0], ButtonSet.OK];
+    const answer = this.user.alertAnswers.length ? this.user.alertAnswers.shift()
+      : buttons === ButtonSet.YES_NO || buttons === ButtonSet.YES_NO_CANCEL ? Button.YES : Button.OK;
+    this.user.log.alerts.push({ title, prompt: String(prompt), buttons, answer });
+    return answer;
+  }
+  showSidebar(output) { this.user.log.sidebars.push(output); }
+  showModalDialog(output, title) { this.user.log.dialogs.push({ output, title, modal: true }); }
+  showModelessDialog(output, title) { this.user.log.dialogs.push({ output, title, modal: false }); }
+}
+
+class FakeHtmlOutput {
+  constructor(content) {
+    this.content = content;
+    this.title = '';
+    this.width = null;
+    this.height = null;
+  }
+  getContent() { return this.content; }
+  setTitle(title) { this.title = title; return this; }
+  getTitle() { return this.title; }
+  setWidth(width) { this.width = width; return this; }
+  getWidth() { return this.width; }
+  setHeight(height) { this.height = height; return this; }
+  getHeight() { return this.height; }
+  setSandboxMode() { return this; }
+  setXFrameOptionsMode() { return this; }
+  addMetaTag() { return this; }
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+/**
+ * A template from a file. Renders the printing scriptlets <?= name ?> (escaped) and <?!= name ?>
+ * (as it is) of the template's properties; any other scriptlet is refused, so a template that
+ * relies on more than this fake understands fails loudly instead of rendering wrong.
+ */
+class FakeHtmlTemplate {
+  constructor(source) { this.source = source; }
+  evaluate() {
+    const html = this.source.replace(/<\?(!?=)?\s*([\s\S]*?)\s*\?>/g, (whole, kind, expression) => {
+      if (!kind || !/^[A-Za-z_$][\w$]*$/.test(expression)) {
+        throw new Error(`the fake HtmlService renders only <?= name ?> and <?!= name ?>, not ${whole}`);
+      }
+      if (!(expression in this)) {
+        throw new Error(`ReferenceError: "${expression}" is not defined.`);
+      }
+      return kind === '!=' ? String(this[expression]) : escapeHtml(this[expression]);
+    });
+    return new FakeHtmlOutput(html);
+  }
+}
+
+function readHtmlFile(name) {
+  const file = path.join(APPS_SCRIPT_DIR, name.endsWith('.html') ? name : `${name}.html`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`No HTML file named ${name} was found.`);
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
+const HtmlService = Object.freeze({
+  createHtmlOutputFromFile: (name) => new FakeHtmlOutput(readHtmlFile(name)),
+  createTemplateFromFile: (name) => new FakeHtmlTemplate(readHtmlFile(name)),
+  createHtmlOutput: (html = '') => new FakeHtmlOutput(html),
+  SandboxMode: Object.freeze({ IFRAME: 'IFRAME', NATIVE: 'NATIVE' }),
+  XFrameOptionsMode: Object.freeze({ ALLOWALL: 'ALLOWALL', DEFAULT: 'DEFAULT' }),
+});
+
+// ---------------------------------------------------------------- properties and locks
+
+class FakeProperties {
+  constructor() { this.values = new Map(); }
+  getProperty(key) { return this.values.has(key) ? this.values.get(key) : null; }
+  setProperty(key, value) {
+    const text = String(value);
+    if (Buffer.byteLength(text, 'utf8') > MAX_PROPERTY_VALUE_BYTES) {
+      throw new Error('Argument too large: value');
+    }
+    this.values.set(String(key), text);
+    return this;
+  }
+  setProperties(properties, deleteAllOthers = false) {
+    if (deleteAllOthers) {
+      this.values.clear();
+    }
+    for (const [key, value] of Object.entries(properties)) {
+      this.setProperty(key, value);
+    }
+    return this;
+  }
+  getProperties() { return Object.fromEntries(this.values); }
+  getKeys() { return [...this.values.keys()]; }
+  deleteProperty(key) { this.values.delete(key); return this; }
+  deleteAllProperties() { this.values.clear(); return this; }
+}
+
+/**
+ * The document lock as one execution holds it. Tests are single-threaded, so contention is played
+ * by another user holding the lock (user.holdDocumentLock()); tryLock then fails at once.
+ */
+class FakeLock {
+  constructor(user) { this.user = user; }
+  tryLock(_timeoutMs) {
+    const document = this.user.document;
+    if (document.lockOwner && document.lockOwner !== this.user) {
+      return false;
+    }
+    document.lockOwner = this.user;
+    this.user.log.locks.push('acquired');
+    return true;
+  }
+  waitLock(timeoutMs) {
+    if (!this.tryLock(timeoutMs)) {
+      throw new Error('Lock timeout: another process was holding the lock for too long.');
+    }
+  }
+  hasLock() { return this.user.document.lockOwner === this.user; }
+  releaseLock() {
+    if (this.hasLock()) {
+      this.user.document.lockOwner = null;
+      this.user.log.locks.push('released');
+    }
+  }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+class FakeHTTPResponse {
+  constructor({ status, headers = {}, body = '' }) {
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+  }
+  getResponseCode() { return this.status; }
+  getContentText() { return this.body; }
+  getHeaders() { return { ...this.headers }; }
+  getAllHeaders() { return { ...this.headers }; }
+}
+
+/**
+ * A transport that answers in-process. handler(request) returns { status, json } or
+ * { status, body, headers }; throwing plays a host that cannot be reached.
+ */
+function scriptedTransport(handler) {
+  return (request) => {
+    const answer = handler(request);
+    if ('json' in answer) {
+      return { status: answer.status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(answer.json) };
+    }
+    return { status: answer.status, headers: answer.headers || {}, body: answer.body || '' };
+  };
+}
+
+/** A handler that serves answers in order and refuses any request past the last one. */
+function answersInOrder(answers) {
+  const queue = answers.slice();
+  return (request) => {
+    if (queue.length === 0) {
+      throw new Error(`unexpected request to ${request.url}: no answer left`);
+    }
+    const next = queue.shift();
+    return typeof next === 'function' ? next(request) : next;
+  };
+}
+
+// Runs in a child process: one fetch, its outcome as JSON on stdout.
+const CHILD_FETCH = `
+let input = '';
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', async () => {
+  const request = JSON.parse(input);
+  try {
+    const response = await fetch(request.url, {
+      method: request.method, headers: request.headers, body: request.body,
+      redirect: 'manual', signal: AbortSignal.timeout(request.timeoutMs),
+    });
+    const headers = {};
+    response.headers.forEach((value, name) => { headers[name] = value; });
+    process.stdout.write(JSON.stringify({ status: response.status, headers, body: await response.text() }));
+  } catch (error) {
+    process.stdout.write(JSON.stringify({ error: String(error && error.cause ? error.cause.code || error.cause : error) }));
+  }
+});
+`;
+
+/**
+ * A transport that makes a real HTTP call and blocks until it is answered, as UrlFetchApp does.
+ * @param {{ allowedHosts?: readonly string[], timeoutMs?: number }} [options]
+ */
+function httpTransport(options = {}) {
+  const allowedHosts = options.allowedHosts || LOOPBACK_HOSTS;
+  const timeoutMs = options.timeoutMs || FETCH_TIMEOUT_MS;
+  return (request) => {
+    const url = new URL(request.url);
+    if (!allowedHosts.includes(url.hostname)) {
+      throw new Error(`refused: ${url.hostname} is not among the hosts tests may reach`);
+    }
+    const child = spawnSync(process.execPath, ['-e', CHILD_FETCH], {
+      input: JSON.stringify({ url: request.url, method: request.method, headers: request.headers, body: request.payload, timeoutMs }),
+      encoding: 'utf8',
+      timeout: timeoutMs + 5000,
+    });
+    if (child.status !== 0 || !child.stdout) {
+      throw new Error(`fetch process failed: ${child.error || child.stderr}`);
+    }
+    const outcome = JSON.parse(child.stdout);
+    if (outcome.error) {
+      throw new Error(`Address unavailable: ${request.url} (${outcome.error})`);
+    }
+    return outcome;
+  };
+}
+
+class FakeUrlFetchApp {
+  constructor(user, transport) {
+    this.user = user;
+    this.transport = transport;
+  }
+  fetch(url, params = {}) {
+    const headers = { ...(params.headers || {}) };
+    if (params.contentType) {
+      headers['Content-Type'] = params.contentType;
+    }
+    const payload = params.payload === undefined ? undefined : String(params.payload);
+    const request = {
+      url: String(url),
+      method: String(params.method || 'get').toUpperCase(),
+      headers,
+      payload,
+      json: payload !== undefined && /json/.test(params.contentType || '') ? JSON.parse(payload) : undefined,
+      muteHttpExceptions: params.muteHttpExceptions === true,
+      followRedirects: params.followRedirects !== false,
+    };
+    this.user.log.requests.push(request);
+    if (!this.transport) {
+      throw new Error('this FakeUser was given no fetch transport');
+    }
+    let answer;
+    try {
+      answer = this.transport(request);
+    } catch (error) {
+      throw new Error(`Address unavailable: ${request.url}` + (error && error.message ? ` (${error.message})` : ''), { cause: error });
+    }
+    const response = new FakeHTTPResponse(answer);
+    if (response.status >= 400 && !request.muteHttpExceptions) {
+      throw new Error(`Request failed for ${request.url} returned code ${response.status}. Truncated server response: ${response.body.slice(0, 100)}`);
+    }
+    return response;
+  }
+}
+
+// ---------------------------------------------------------------- tokens and users
+
+/** An unsigned token shaped like a Google ID token, with the claims the add-in may read. */
+function fakeIdentityToken(claims) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.${crypto.randomBytes(16).toString('base64url')}`;
+}
+
+/** Apps Script's byte arrays hold signed bytes. */
+function signedBytes(buffer) {
+  return [...buffer].map((b) => (b > 127 ? b - 256 : b));
+}
+
+function bufferOf(data) {
+  return Array.isArray(data) ? Buffer.from(data.map((b) => b & 0xff)) : Buffer.from(String(data), 'utf8');
+}
+
+const Utilities = Object.freeze({
+  getUuid: () => crypto.randomUUID(),
+  sleep: () => {},
+  base64DecodeWebSafe: (text) => signedBytes(Buffer.from(String(text), 'base64url')),
+  base64EncodeWebSafe: (data) => bufferOf(data).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
+  newBlob: (data) => {
+    const buffer = bufferOf(data);
+    return { getDataAsString: () => buffer.toString('utf8'), getBytes: () => signedBytes(buffer) };
+  },
+});
+
+/** One person's execution on a FakeDocument. */
+class FakeUser {
+  /**
+   * @param {FakeDocument} document
+   * @param {{ email?: string, fetch?: Function, identityToken?: string | (() => string),
+   *   oauthToken?: string, activeSheet?: string }} [options]
+   */
+  constructor(document, options = {}) {
+    this.document = document;
+    this.email = options.email === undefined ? 'dana@example.com' : options.email;
+    this.identityToken = options.identityToken || fakeIdentityToken({
+      iss: 'https://accounts.google.com', aud: 'client-id.apps.googleusercontent.com', email: this.email, email_verified: true,
+    });
+    this.oauthToken = options.oauthToken || `ya29.${crypto.randomBytes(24).toString('base64url')}`;
+    this.activeSheet = options.activeSheet ? document.sheet(options.activeSheet) : document.sheets[0];
+    this.selection = [];
+    this.alertAnswers = [];
+    this.userProperties = new FakeProperties();
+    this.urlFetchApp = new FakeUrlFetchApp(this, options.fetch || null);
+    this.log = { requests: [], toasts: [], alerts: [], sidebars: [], dialogs: [], menus: [], locks: [] };
+  }
+
+  /** Sets the active range list, as the user selecting ranges with Ctrl held: select('A2:C5', 'A9'). */
+  select(...a1Ranges) {
+    this.selection = a1Ranges.map((a1) => this.activeSheet.getRange(a1));
+    return this;
+  }
+
+  /** Plays another execution holding the document lock (for contention). */
+  holdDocumentLock() { this.document.lockOwner = this; }
+  releaseDocumentLock() {
+    if (this.document.lockOwner === this) {
+      this.document.lockOwner = null;
+    }
+  }
+
+  idToken() { return typeof this.identityToken === 'function' ? this.identityToken() : this.identityToken; }
+
+  /** The global names an Apps Script execution of this user sees. */
+  globals() {
+    const user = this;
+    const spreadsheet = new FakeSpreadsheet(user);
+    const ui = new FakeUi(user);
+    const account = { getEmail: () => user.email };
+    return {
+      SpreadsheetApp: {
+        getActive: () => spreadsheet,
+        getActiveSpreadsheet: () => spreadsheet,
+        getActiveSheet: () => user.activeSheet,
+        getActiveRangeList: () => spreadsheet.getActiveRangeList(),
+        getUi: () => ui,
+      },
+      UrlFetchApp: user.urlFetchApp,
+      ScriptApp: {
+        getIdentityToken: () => user.idToken(),
+        getOAuthToken: () => user.oauthToken,
+        AuthMode: Object.freeze({ NONE: 'NONE', LIMITED: 'LIMITED', FULL: 'FULL' }),
+      },
+      PropertiesService: {
+        getDocumentProperties: () => user.document.documentProperties,
+        getScriptProperties: () => user.document.scriptProperties,
+        getUserProperties: () => user.userProperties,
+      },
+      LockService: {
+        getDocumentLock: () => new FakeLock(user),
+      },
+      HtmlService,
+      Session: {
+        getActiveUser: () => account,
+        getEffectiveUser: () => account,
+        getScriptTimeZone: () => 'Asia/Jerusalem',
+      },
+      Utilities,
+      Logger: { log: (...args) => { user.log.logged = (user.log.logged || []).concat([args.join(' ')]); } },
+    };
+  }
+}
+
+/** A clock tests move by hand; loadAddIn(…, { clock }) makes the add-in read it. */
+function createClock(startMs = Date.UTC(2025, 0, 5, 9, 0, 0)) {
+  let now = startMs;
+  return {
+    now: () => now,
+    advance: (ms) => { now += ms; },
+  };
+}
+
+module.exports = {
+  APPS_SCRIPT_DIR,
+  LOOPBACK_HOSTS,
+  FakeDocument,
+  FakeUser,
+  FakeProperties,
+  valuesSource,
+  sheetsApiSource,
+  scriptedTransport,
+  answersInOrder,
+  httpTransport,
+  fakeIdentityToken,
+  createClock,
+  parseA1,
+};
