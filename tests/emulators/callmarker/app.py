@@ -5,6 +5,7 @@ It parses requests, applies faults and shapes answers; the rules live in models.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -114,7 +115,8 @@ class CallMarkerEmulator:
         except DroppedConnection:
             sock = environ.get("werkzeug.socket")
             if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):  # the client may have gone already
+                    sock.shutdown(socket.SHUT_RDWR)
             raise
         except HTTPException as exc:
             response = _json({"success": False, "message": exc.description}, exc.code or 500)
