@@ -150,11 +150,15 @@ def test_emails_alone_are_enough() -> None:
         ("TIME_BUDGET_S", "0", "TIME_BUDGET_S must be a number of seconds from 1 to 3600, got 0"),
         ("TIME_BUDGET_S", "nan", "TIME_BUDGET_S must be a number of seconds from 1 to 3600, got nan"),
         ("TIME_BUDGET_S", "45s", "TIME_BUDGET_S must be a number of seconds from 1 to 3600, got '45s'"),
-        ("CALLMARKER_BATCH_SIZE", "0", "CALLMARKER_BATCH_SIZE must be a whole number from 1 to 10000, got 0"),
+        (
+            "CALLMARKER_BATCH_SIZE",
+            "0",
+            "CALLMARKER_BATCH_SIZE must be a whole number from 1 to 10,000, got 0",
+        ),
         (
             "CALLMARKER_BATCH_SIZE",
             "2.5",
-            "CALLMARKER_BATCH_SIZE must be a whole number from 1 to 10000, got '2.5'",
+            "CALLMARKER_BATCH_SIZE must be a whole number from 1 to 10,000, got '2.5'",
         ),
         (
             "CALLMARKER_CONCURRENCY",
@@ -171,7 +175,7 @@ def test_emails_alone_are_enough() -> None:
             "0",
             "CALLMARKER_MAX_ATTEMPTS must be a whole number from 1 to 20, got 0",
         ),
-        ("MAX_ROWS", "50k", "MAX_ROWS must be a whole number from 1 to 1000000, got '50k'"),
+        ("MAX_ROWS", "50k", "MAX_ROWS must be a whole number from 1 to 1,000,000, got '50k'"),
         (
             "DEFAULT_REGION",
             "Israel",

@@ -196,9 +196,11 @@ class _Env:
         try:
             value = int(raw)
         except ValueError:
-            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}") from None
+            raise ConfigError(
+                f"{name} must be a whole number from {low:,} to {high:,}, got {raw!r}"
+            ) from None
         if not low <= value <= high:
-            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value}")
+            raise ConfigError(f"{name} must be a whole number from {low:,} to {high:,}, got {value}")
         return value
 
     def number(self, name: str, default: float, low: float, high: float) -> float:
