@@ -320,6 +320,8 @@ def test_a_lasting_fault_ends_failed_never_uploaded(fault: str) -> None:
     assert report.retries == FAST.max_attempts - 1
     assert len(fake.sleeps) == FAST.max_attempts - 1
     assert report.fatal is None
+    assert report.unavailable is not None
+    assert report.unavailable.message == messages(report)[2]
 
 
 def test_retry_after_is_honoured() -> None:

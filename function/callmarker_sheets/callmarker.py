@@ -135,6 +135,8 @@ class UploadReport:
     restored: int = 0
     not_valid: int = 0
     fatal: CallMarkerRequestError | None = None
+    #: The last time CallMarker could not be reached or gave no usable answer after the retries.
+    unavailable: CallMarkerUnavailable | None = None
 
 
 # What one request (with its retries) came to. Private: the report is the public face.
@@ -250,7 +252,9 @@ class CallMarkerClient:
         job = _Job(report, self.batch_size, deadline)
         queue: deque[tuple[RequestOptions, list[UploadItem]]] = deque(_batches(items, self.batch_size))
         if queue:
-            async with httpx.AsyncClient(transport=self._transport) as http, asyncio.TaskGroup() as workers:
+            # httpx's per-phase timeouts (5 s by default) must not cut a request shorter than ours.
+            http_client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout)
+            async with http_client as http, asyncio.TaskGroup() as workers:
                 for _ in range(min(self.concurrency, len(queue))):
                     workers.create_task(self._work(job, http, queue))
         report.unsent.extend(item for _, batch in queue for item in batch)
@@ -267,7 +271,7 @@ class CallMarkerClient:
                 "requests": report.requests,
                 "retries": report.retries,
                 "split_requests": report.split_requests,
-                "fatal": report.fatal.message if report.fatal else None,
+                "fatal": _PHONE_LIKE.sub("***", report.fatal.message) if report.fatal else None,
             },
         )
         return report
@@ -328,6 +332,7 @@ class CallMarkerClient:
                     job.report.fatal = error
                 job.finish(items, Outcome.REJECTED, f"CallMarker refused the request: {error.message}")
             case _Unavailable(error):
+                job.report.unavailable = error
                 job.finish(items, Outcome.FAILED, error.message)
             case _TooLarge():
                 if len(items) == 1:
