@@ -140,6 +140,19 @@ def test_tokens_are_removed_everywhere(stream: io.StringIO) -> None:
     assert "RuntimeError: CallMarker refused token *** for ***-**-000" in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer opaque_Token-abc.DEF~x/y+z==", "Authorization: Bearer ***"),
+        ("authorization=bearer sk.live.1", "authorization=Bearer ***"),
+        (f"id token {ID_TOKEN} seen", "id token *** seen"),
+        (f"sheets token {ACCESS_TOKEN}", "sheets token ***"),
+    ],
+)
+def test_bearer_tokens_of_any_shape_are_removed(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
 def test_a_secret_value_passed_as_a_field_is_masked(stream: io.StringIO) -> None:
     logging.getLogger(LOGGER_NAME).info("settings", extra={"token": Secret("whatever-it-is")})
     assert lines(stream)[0]["token"] == "***"
