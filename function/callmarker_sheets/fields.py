@@ -233,6 +233,7 @@ def _build_aliases() -> dict[str, str]:
 
 _ALIASES = _build_aliases()
 _NUMBERED = re.compile(r"(custom|product)field(.*)")
+_NUMBERED_ID = re.compile(r"field(?:[\s_]+|-)?(\d+)$")
 
 
 def field_for(name: str) -> Field:
@@ -299,12 +300,16 @@ class HeaderMap:
 
 
 def _numbered_field(key: str, header: str, col: int, problems: list[str]) -> str | None:
+    """``custom_field_{id}`` / ``product_field_{id}`` in any spelling, or None; a bad id is a problem."""
     match = _NUMBERED.fullmatch(key)
     if not match:
         return None
-    kind, number = match.groups()
-    if number.isdigit() and number.isascii() and int(number) > 0:
-        return f"{kind}_field_{int(number)}"
+    kind = match[1]
+    # The id is read from the header itself: folding would turn "custom_field_-3" into field 3.
+    text = unicodedata.normalize("NFKC", header.translate(_INVISIBLE)).casefold().strip().rstrip(":*").strip()
+    written = _NUMBERED_ID.search(text)
+    if written and written[1].isascii() and int(written[1]) > 0:
+        return f"{kind}_field_{int(written[1])}"
     where = f'Column {column_letter(col)} ("{display_header(header)}")'
     problems.append(
         f'{where}: a {kind} field needs its CallMarker id, a whole number from 1: "{kind}_field_12".'

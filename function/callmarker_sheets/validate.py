@@ -182,11 +182,14 @@ def _as_float(text: str) -> float | None:
         return None
 
 
+_ID_DIGITS = 18  # ids are database keys; a longer "id" is a pasted mistake
+
+
 def parse_id(text: str, raw: object) -> str:
     number = _integral(raw)
-    if number is None and text.isascii() and text.isdigit():
+    if number is None and text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS:
         number = int(text)
-    if number is None or number < 1:
+    if number is None or not 1 <= number < 10**_ID_DIGITS:
         raise _Invalid("is not an id: CallMarker ids are whole numbers from 1")
     return str(number)
 
@@ -418,7 +421,7 @@ class _PhoneParser:
         if parsed.extension:
             raise _Invalid("has an extension: CallMarker dials the number only, so leave the extension out")
         if not phonenumbers.is_valid_number(parsed):
-            where = _country_of(f"+{parsed.country_code}{parsed.national_number}")
+            where = _region_name(phonenumbers.region_code_for_country_code(parsed.country_code or 0))
             raise _Invalid(f"is not a valid phone number for {where}")
         national = phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
         return Phone(
@@ -426,6 +429,13 @@ class _PhoneParser:
             e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164),
             country_code=parsed.country_code or 0,
         )
+
+
+@lru_cache(maxsize=64)
+def _region_name(region: str) -> str:
+    example = phonenumbers.example_number(region)
+    name: str = country_name_for_number(example, "en") if example is not None else ""
+    return name or "its country"
 
 
 def _country_of(e164: str) -> str:
@@ -578,7 +588,7 @@ class _RowValidator:
         request: dict[str, Any] = {}
         for column in self.request_columns:
             text, value = cell(column.index)
-            if not text and (value is None or value == ""):
+            if not text and (value is None or isinstance(value, str)):
                 continue
             given[column.name] = text
             try:
@@ -591,7 +601,7 @@ class _RowValidator:
         international = request.get("international", job.international)
         phone: Phone | None = None
         text, value = cell(self.number_index)
-        if not text and (value is None or value == ""):
+        if not text and (value is None or isinstance(value, str)):
             fail(self.number_header, None, f"{self.number_header} is empty: every customer needs a number")
         else:
             try:
@@ -605,7 +615,7 @@ class _RowValidator:
         hours: dict[str, tuple[int, int]] = {}
         for column in self.customer_columns:
             text, value = cell(column.index)
-            if not text and (value is None or value == ""):
+            if not text and (value is None or isinstance(value, str)):
                 continue
             given[column.name] = text
             try:
@@ -724,6 +734,7 @@ class _RowValidator:
             )
         if (
             _REASON in customer
+            and "product_id" in customer
             and "opportunity_status" not in bad
             and customer.get("opportunity_status") != 3
         ):
