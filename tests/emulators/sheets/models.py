@@ -425,13 +425,12 @@ class SheetsBackend:
         self._lock = threading.RLock()
         self._random = random.Random(seed)
         self.spreadsheets: dict[str, Spreadsheet] = {}
-        self.deleted: set[str] = set()
+        self.issued: set[str] = set()  # every id handed out, kept across resets: those are 404 once gone
 
     def reset(self) -> None:
         """Forget every spreadsheet and every control setting."""
         with self._lock:
             self.spreadsheets.clear()
-            self.deleted.clear()
             self.controls.reset()
 
     # -- controls, also reachable here for in-process use
@@ -475,7 +474,7 @@ class SheetsBackend:
         found = self.spreadsheets.get(spreadsheet_id)
         if found is not None:
             return found
-        if spreadsheet_id not in self.deleted and _GOOGLE_ID.match(spreadsheet_id):
+        if spreadsheet_id not in self.issued and _GOOGLE_ID.match(spreadsheet_id):
             # A well-formed id this emulator never issued stands for someone else's file.
             raise permission_denied()
         raise not_found()
@@ -505,6 +504,7 @@ class SheetsBackend:
                     )
                 )
             self.spreadsheets[spreadsheet.id] = spreadsheet
+            self.issued.add(spreadsheet.id)
             return spreadsheet
 
     def drive_create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -549,7 +549,6 @@ class SheetsBackend:
         with self._lock:
             self._drive_file(file_id)
             del self.spreadsheets[file_id]
-            self.deleted.add(file_id)
 
     def drive_list(self, q: str | None, fields: str | None) -> dict[str, Any]:
         with self._lock:
