@@ -680,7 +680,10 @@ class SheetsBackend:
             value_ranges = [
                 self._value_range(spreadsheet, text, value_option, datetime_option, major) for text in ranges
             ]
-            return {"spreadsheetId": spreadsheet.id, "valueRanges": value_ranges}
+            result: dict[str, Any] = {"spreadsheetId": spreadsheet.id}
+            if value_ranges:
+                result["valueRanges"] = value_ranges
+            return result
 
     def _value_range(
         self, spreadsheet: Spreadsheet, text: str, value_option: str, datetime_option: str, major: str

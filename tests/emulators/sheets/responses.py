@@ -60,11 +60,11 @@ class SheetsApp:
         if route is None:
             return _json({"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}, 404)
         kind, handler = route
-        self.backend.controls.admit(kind)
-        if self.backend.controls.latency:
-            self.sleep(self.backend.controls.latency)
         if not request.headers.get("Authorization") and "key" not in query:
             raise unauthenticated()
+        if self.backend.controls.latency:
+            self.sleep(self.backend.controls.latency)  # spent on failures too, as a real round trip is
+        self.backend.controls.admit(kind)
         result = handler(request, query)
         if result is None:
             return Response(status=204)
