@@ -16,6 +16,7 @@ from callmarker_sheets.sheet import (
     Selection,
     Sheet,
     SheetAccessDenied,
+    SheetError,
     SheetNotFound,
     SheetQuotaExceeded,
     SheetUnavailable,
@@ -145,7 +146,21 @@ def test_someone_elses_spreadsheet_is_access_denied_and_the_token_stays_secret(c
     assert TOKEN not in repr(caught.value)
 
 
+def test_a_missing_or_expired_sign_in_is_access_denied(app: SheetsApp) -> None:
+    sid = new_spreadsheet(app, [HEADERS])
+    client = connect(Credentials(token=None), adapter=WSGIAdapter(app))
+    with pytest.raises(SheetAccessDenied, match="sign-in"):
+        Sheet.open(client, sid, 0)
+    assert total_calls(app) == 0
+
+
 # ---------------------------------------------------------------------------------------------- read
+
+
+def test_a_header_row_below_the_grid_is_refused(app: SheetsApp, client: Any) -> None:
+    sid = new_spreadsheet(app, [HEADERS], rows=10)
+    with pytest.raises(SheetError, match="header row 11"):
+        Sheet.open(client, sid, 0).read([(1, 10)], header_row=11)
 
 
 def test_a_single_cell_reads_its_row_padded_to_the_headers(app: SheetsApp, client: Any) -> None:

@@ -164,13 +164,19 @@ class RetryingHTTPClient(HTTPClient):
                     "reload the sheet and try again.",
                     status=401,
                 ) from exc
-            except requests.RequestException as exc:
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                # A write retried after a lost answer repeats the same values into the same cells;
+                # only appendDimension could run twice, which leaves a few empty columns more.
                 if self.retry.should_retry(attempt):
                     self.sleep(self.retry.delay(attempt))
                     continue
                 raise SheetUnavailable(
                     f"Google Sheets did not answer after {attempt} attempts ({type(exc).__name__}): "
                     "try again in a few minutes."
+                ) from exc
+            except requests.RequestException as exc:
+                raise SheetError(
+                    f"The request to Google Sheets could not be made ({type(exc).__name__})."
                 ) from exc
             if response.ok:
                 return response
@@ -609,6 +615,8 @@ class Sheet:
         it, and reported lost otherwise. Missing status columns are added to the right of the
         user's columns. Values are written RAW, so a message starting with "=" stays text.
         """
+        if key_column < 0 or key_column in selection.status_columns.values():
+            raise ValueError(f"key_column {key_column} is not one of the user's columns")
         if not statuses:
             return WriteReport(written=(), moved={}, lost=())
         info = self.info
