@@ -1,0 +1,565 @@
+"""One step of a job: read the rows, validate them, upload the valid ones, write every status back.
+
+A job is one click in the add-in: the selected rows (or every pending row) and an action. A step
+works within a time budget; when the budget runs low it starts no new batch, writes what it finished
+and answers ``done: false`` with a cursor. The next call, with that cursor, goes on where it stopped.
+
+The cursor is the job's progress, carried by the caller: the rows already finished, the counts so
+far, the first errors and the rows worth retrying. It is bound to its job by a hash of the request,
+so a cursor cannot be replayed against another sheet or selection. It holds no phone number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from google.auth.credentials import Credentials
+from requests.adapters import BaseAdapter
+
+from callmarker_sheets.callmarker import CallMarkerClient, CallMarkerRequestError, UploadReport
+from callmarker_sheets.config import Settings
+from callmarker_sheets.fields import HeaderError, map_headers
+from callmarker_sheets.logs import redact
+from callmarker_sheets.model import Outcome, RowError, RowResult, UploadItem
+from callmarker_sheets.retry import RetryPolicy
+from callmarker_sheets.sheet import Selection, Sheet, SheetRow, StatusUpdate, connect, merge_intervals
+from callmarker_sheets.validate import JobOptions, check_job_options, validate_rows
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["selected", "pending"]
+Action = Literal["upload", "check", "remove"]
+Interval = tuple[int, int]
+
+MODES: tuple[Mode, ...] = ("selected", "pending")
+ACTIONS: tuple[Action, ...] = ("upload", "check", "remove")
+#: How many errors an answer lists (the sheet holds every row's own message).
+MAX_ERRORS = 50
+#: Statuses that pending mode leaves alone while the row is unchanged.
+SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value})
+#: Time kept for writing the statuses when the budget is split: at least this, or twice the read.
+MIN_WRITE_RESERVE_S = 2.0
+CURSOR_VERSION = 1
+#: The options a request may carry, with their types (anything else is refused, naming it).
+_OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
+    "campaign": (str, int),
+    "agent_name": (str,),
+    "override": (bool,),
+    "unique": (bool,),
+    "status": (int, str),
+    "international": (bool,),
+    "default_region": (str,),
+    "batch_size": (int,),
+    "header_row": (int,),
+}
+
+
+class JobError(Exception):
+    """The job cannot go on; ``http_status`` and ``message`` are what the caller is answered."""
+
+    http_status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(JobError):
+    pass
+
+
+class TooManyRows(JobError):
+    http_status = 413
+    code = "too_many_rows"
+
+
+class HeaderProblem(JobError):
+    http_status = 422
+    code = "header_row"
+
+
+class CallMarkerRefused(JobError):
+    """CallMarker refused the request itself (the token, the campaign): every batch would fail alike."""
+
+    http_status = 502
+    code = "callmarker_refused"
+
+
+# --------------------------------------------------------------------------------------- request
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What the add-in asked for, checked. Built by :meth:`from_json`; the same on every step."""
+
+    spreadsheet_id: str
+    sheet_id: int
+    mode: Mode
+    rows: tuple[Interval, ...]
+    action: Action
+    options: Mapping[str, Any]
+    header_row: int = 1
+    batch_size: int | None = None
+
+    @classmethod
+    def from_json(cls, body: object) -> Job:
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        spreadsheet_id = body.get("spreadsheet_id")
+        if not isinstance(spreadsheet_id, str) or not spreadsheet_id.strip():
+            raise BadRequest("spreadsheet_id is missing.")
+        sheet_id = body.get("sheet_id")
+        if isinstance(sheet_id, bool) or not isinstance(sheet_id, int) or sheet_id < 0:
+            raise BadRequest("sheet_id must be the sheet's gid, a whole number.")
+        mode = body.get("mode", "selected")
+        if mode not in MODES:
+            raise BadRequest(f"mode must be one of {', '.join(MODES)}.")
+        action = body.get("action", "upload")
+        if action not in ACTIONS:
+            raise BadRequest(f"action must be one of {', '.join(ACTIONS)}.")
+        options = body.get("options") or {}
+        if not isinstance(options, dict):
+            raise BadRequest("options must be a JSON object.")
+        for name, value in options.items():
+            if name not in _OPTION_TYPES:
+                raise BadRequest(f"Unknown option {name!r}.")
+            wrong_bool = isinstance(value, bool) and bool not in _OPTION_TYPES[name]
+            if value is not None and (wrong_bool or not isinstance(value, _OPTION_TYPES[name])):
+                raise BadRequest(f"Option {name!r} has the wrong type.")
+        header_row = options.get("header_row") or 1
+        if header_row < 1:
+            raise BadRequest("header_row must be 1 or more.")
+        batch_size = options.get("batch_size")
+        if batch_size is not None and not 1 <= batch_size <= 1000:
+            raise BadRequest("batch_size must be between 1 and 1000.")
+        rows: tuple[Interval, ...] = ()
+        if mode == "selected":
+            rows = _parse_rows(body.get("rows"))
+        return cls(
+            spreadsheet_id=spreadsheet_id.strip(),
+            sheet_id=sheet_id,
+            mode=mode,
+            rows=rows,
+            action=action,
+            options={k: v for k, v in options.items() if v is not None},
+            header_row=header_row,
+            batch_size=batch_size,
+        )
+
+    def key(self) -> str:
+        """A short hash of everything that defines the job: a cursor belongs to exactly one job."""
+        canonical = json.dumps(
+            [self.spreadsheet_id, self.sheet_id, self.mode, self.rows, self.action, dict(self.options)],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def job_options(self, *, default_region: str, locale: str | None, time_zone: str | None) -> JobOptions:
+        o = self.options
+        campaign = o.get("campaign")
+        status = o.get("status")
+        if isinstance(status, str):
+            status = int(status) if status.strip().isdigit() else -1
+        return JobOptions(
+            campaign=str(campaign).strip() or None if campaign is not None else None,
+            agent_name=(o.get("agent_name") or "").strip() or None,
+            override=bool(o.get("override", False)),
+            remove=self.action == "remove",
+            unique=bool(o.get("unique", False)),
+            status=status,
+            international=bool(o.get("international", False)),
+            default_region=(o.get("default_region") or default_region).strip().upper(),
+            **({"locale": locale} if locale else {}),
+            **({"time_zone": time_zone} if time_zone else {}),
+        )
+
+
+def _parse_rows(value: object) -> tuple[Interval, ...]:
+    if not isinstance(value, list) or not value:
+        raise BadRequest("rows must list the selected rows as [first, last] pairs, e.g. [[2, 10]].")
+    rows: list[Interval] = []
+    for pair in value:
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in pair)
+            or pair[0] > pair[1]
+        ):
+            raise BadRequest(f"rows: {json.dumps(pair)[:40]} is not a [first, last] pair of row numbers.")
+        rows.append((pair[0], pair[1]))
+    return tuple(merge_intervals(rows))
+
+
+# ---------------------------------------------------------------------------------------- cursor
+
+
+@dataclass
+class Progress:
+    """What the job has done so far; travels as the opaque ``cursor`` between steps."""
+
+    job: str
+    done: list[Interval] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    retry: list[Interval] = field(default_factory=list)
+
+    def encode(self) -> str:
+        data = {
+            "v": CURSOR_VERSION,
+            "job": self.job,
+            "done": self.done,
+            "counts": dict(self.counts),
+            "errors": self.errors,
+            "retry": self.retry,
+        }
+        raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: object, job: str) -> Progress:
+        if cursor is None:
+            return cls(job)
+        if not isinstance(cursor, str):
+            raise BadRequest("cursor must be the string the previous answer gave.")
+        try:
+            data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            if data["v"] != CURSOR_VERSION:
+                raise ValueError("version")
+            progress = cls(
+                job=str(data["job"]),
+                done=[(int(a), int(b)) for a, b in data["done"]],
+                counts=Counter({str(k): int(v) for k, v in data["counts"].items()}),
+                errors=[dict(e) for e in data["errors"]][:MAX_ERRORS],
+                retry=[(int(a), int(b)) for a, b in data["retry"]],
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error, AttributeError) as exc:
+            raise BadRequest("cursor is not one this function gave: start the job again.") from exc
+        if progress.job != job:
+            raise BadRequest("cursor belongs to another job: start the job again.")
+        return progress
+
+
+# ------------------------------------------------------------------------------------------ step
+
+
+@dataclass(frozen=True, slots=True)
+class StepAnswer:
+    """The answer to one step; ``to_json`` is what the add-in reads."""
+
+    done: bool
+    cursor: str | None
+    counts: Mapping[str, int]
+    total_rows: int
+    processed_rows: int
+    errors: Sequence[Mapping[str, Any]]
+    retry_rows: Sequence[Interval]
+    message: str
+    unmapped_columns: Sequence[str] = ()
+    lost_rows: Sequence[int] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "done": self.done,
+            "cursor": self.cursor,
+            "counts": dict(self.counts),
+            "total_rows": self.total_rows,
+            "processed_rows": self.processed_rows,
+            "errors": list(self.errors),
+            "retry_rows": [list(r) for r in self.retry_rows],
+            "message": self.message,
+            "unmapped_columns": list(self.unmapped_columns),
+            "lost_rows": list(self.lost_rows),
+        }
+
+
+COUNT_KEYS = ("uploaded", "rejected", "invalid", "failed", "skipped")
+#: Counts an action adds to the five every answer has.
+_EXTRA_COUNT: Mapping[str, tuple[str, ...]] = {"upload": (), "check": ("valid",), "remove": ("removed",)}
+#: Outcomes that need no attention from the user.
+GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIPPED})
+
+
+@dataclass
+class StepContext:
+    """The edges one step talks to, and its clock."""
+
+    sheet: Sheet
+    client: CallMarkerClient | None
+    budget_s: float
+    default_region: str = "IL"
+    max_rows: int = 50_000
+    clock: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
+    """Read -> validate -> upload -> write, within ``ctx.budget_s``; the answer says how far the job got."""
+    started = ctx.clock()
+    deadline = started + ctx.budget_s
+    progress = Progress.decode(cursor, job.key())
+    info = ctx.sheet.info
+
+    if job.mode == "selected":
+        wanted = merge_intervals(job.rows, first=job.header_row + 1)
+        if not wanted:
+            raise BadRequest(f"No rows below the header row (row {job.header_row}) were selected.")
+    else:
+        wanted = ((job.header_row + 1, max(info.row_count, job.header_row + 1)),)
+    selected_count = sum(hi - lo + 1 for lo, hi in wanted)
+    if job.mode == "selected" and selected_count > ctx.max_rows:
+        raise TooManyRows(
+            f"{selected_count:,} rows are selected; one job takes at most {ctx.max_rows:,}. "
+            "Select fewer rows and upload them in parts."
+        )
+
+    selection = ctx.sheet.read(wanted, header_row=job.header_row)
+    read_s = ctx.clock() - started
+    try:
+        headers = map_headers(selection.headers, ignore=set(selection.status_columns.values()))
+    except HeaderError as exc:
+        raise HeaderProblem(f"Row {job.header_row} (the header row): {exc}") from exc
+    options = job.job_options(
+        default_region=info.default_region or ctx.default_region,
+        locale=info.locale,
+        time_zone=_zone_or_none(info.time_zone),
+    )
+    problems = check_job_options(options, headers)
+    if problems:
+        raise BadRequest(" ".join(problems))
+
+    done = _IntervalSet(progress.done)
+    # The job's rows: every non-empty selected row; in pending mode, those not uploaded and unchanged
+    # (rows this job finished stay in, so a number repeated across steps is still caught).
+    job_rows = [
+        row
+        for row in selection.rows
+        if job.mode == "selected" or row.number in done or not _settled(selection, row)
+    ]
+    if job.mode == "pending" and cursor is None:
+        progress.counts[Outcome.SKIPPED] += len(selection.rows) - len(job_rows)
+    if len(job_rows) > ctx.max_rows:
+        raise TooManyRows(
+            f"{len(job_rows):,} rows to upload; one job takes at most {ctx.max_rows:,}. "
+            "Select fewer rows and upload them in parts."
+        )
+
+    verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in job_rows), headers, options)
+    results: list[RowResult] = []
+    items: list[UploadItem] = []
+    for row, verdict in zip(job_rows, verdicts, strict=True):
+        if row.number in done:
+            continue
+        if isinstance(verdict, list):
+            results.append(_invalid(row.number, verdict))
+        elif job.action == "check":
+            results.append(RowResult(row.number, Outcome.VALID, "Ready to upload"))
+        else:
+            items.append(verdict)
+
+    report = UploadReport()
+    if items:
+        if ctx.client is None:
+            raise RuntimeError("a CallMarker client is needed to upload")
+        reserve = max(MIN_WRITE_RESERVE_S, 2 * read_s)
+        report = _upload(ctx, items, deadline - reserve)
+        if job.action == "remove":
+            report.results = [_removed(r) for r in report.results]
+        results.extend(report.results)
+
+    rows_by_number = {row.number: row for row in job_rows}
+    stamp = _stamp(ctx.now(), info.time_zone)
+    key_column = headers.fields["number"]
+    updates = [
+        StatusUpdate(
+            row=r.row,
+            status=r.outcome.value,
+            message=r.message,
+            time=stamp,
+            fingerprint=selection.fingerprint(rows_by_number[r.row]),
+            key=rows_by_number[r.row].formatted[key_column],
+        )
+        for r in sorted(results, key=lambda r: r.row)
+    ]
+    lost = ctx.sheet.write(selection, updates, key_column=key_column).lost if updates else ()
+
+    for r in results:
+        progress.counts[r.outcome] += 1
+        done.add(r.row)
+        if r.outcome is Outcome.FAILED:
+            progress.retry.append((r.row, r.row))
+        if r.outcome not in GOOD and len(progress.errors) < MAX_ERRORS:
+            progress.errors.extend(_answer_errors(r)[: MAX_ERRORS - len(progress.errors)])
+    progress.retry = list(merge_intervals(progress.retry))
+    progress.done = done.intervals()
+
+    finished = not report.unsent
+    counts = {key: progress.counts.get(key, 0) for key in (*COUNT_KEYS, *_EXTRA_COUNT[job.action])}
+    processed = sum(n for key, n in counts.items() if key != Outcome.SKIPPED)
+    logger.info(
+        "step finished",
+        extra={
+            "job": progress.job,
+            "action": job.action,
+            "mode": job.mode,
+            "rows_read": len(selection.rows),
+            "rows_finished": len(results),
+            "rows_left": len(report.unsent),
+            "counts": counts,
+            "requests": report.requests,
+            "retries": report.retries,
+            "lost_rows": len(lost),
+        },
+    )
+    if report.fatal is not None:
+        raise CallMarkerRefused(_refusal(report.fatal))
+    return StepAnswer(
+        done=finished,
+        cursor=None if finished else progress.encode(),
+        counts=counts,
+        total_rows=len(job_rows),
+        processed_rows=processed,
+        errors=progress.errors,
+        retry_rows=progress.retry,
+        message=_summary(job.action, counts, len(job_rows), finished, lost),
+        unmapped_columns=headers.unmapped,
+        lost_rows=lost,
+    )
+
+
+def open_context(
+    job: Job, settings: Settings, credentials: Credentials, *, sheets_adapter: BaseAdapter | None = None
+) -> StepContext:
+    """Connect the step's edges: the job's sheet (one Sheets call) and, unless only checking, CallMarker."""
+    gc = connect(credentials, emulator_host=settings.sheets_emulator_host, adapter=sheets_adapter)
+    sheet = Sheet.open(gc, job.spreadsheet_id, job.sheet_id)
+    client = None
+    if job.action != "check":
+        client = CallMarkerClient(
+            settings.callmarker_base_url,
+            settings.callmarker_token.reveal(),
+            timeout=settings.callmarker_timeout_s,
+            batch_size=job.batch_size or settings.callmarker_batch_size,
+            concurrency=settings.callmarker_concurrency,
+            retry=RetryPolicy(max_attempts=settings.callmarker_max_attempts),
+        )
+    return StepContext(
+        sheet=sheet,
+        client=client,
+        budget_s=settings.time_budget_s,
+        default_region=settings.default_region,
+        max_rows=settings.max_rows,
+    )
+
+
+def _upload(ctx: StepContext, items: list[UploadItem], deadline: float) -> UploadReport:
+    client = cast(CallMarkerClient, ctx.client)
+    if deadline <= ctx.clock():
+        # The read took the whole budget: still send one batch, so every step moves the job on.
+        first = items[: client.batch_size]
+        report = asyncio.run(client.upload(first))
+        report.unsent.extend(items[len(first) :])
+        return report
+    return asyncio.run(client.upload(items, deadline=deadline))
+
+
+def _settled(selection: Selection, row: SheetRow) -> bool:
+    """Uploaded (or removed) before, and not edited since: pending mode leaves it alone."""
+    previous = selection.previous.get(row.number)
+    return (
+        previous is not None
+        and previous.status in SETTLED
+        and previous.fingerprint == selection.fingerprint(row)
+    )
+
+
+def _invalid(row: int, errors: Sequence[RowError]) -> RowResult:
+    return RowResult(row, Outcome.INVALID, "; ".join(e.message for e in errors), tuple(errors))
+
+
+def _removed(result: RowResult) -> RowResult:
+    if result.outcome is Outcome.UPLOADED:
+        return RowResult(result.row, Outcome.REMOVED, result.message, result.errors)
+    return result
+
+
+def _answer_errors(result: RowResult) -> list[dict[str, Any]]:
+    """Errors for the answer: no phone number leaves the sheet, so messages are masked."""
+    if result.errors:
+        return [{"row": e.row, "column": e.column, "message": redact(e.message)} for e in result.errors]
+    return [{"row": result.row, "column": None, "message": redact(result.message)}]
+
+
+def _refusal(error: CallMarkerRequestError) -> str:
+    return (
+        f"CallMarker refused the upload: {redact(str(error))}. Nothing more was sent; "
+        "the rows already sent keep their status. Check the campaign and agent in Settings, "
+        "or ask the administrator to check the CallMarker token."
+    )
+
+
+def _stamp(now: datetime, time_zone: str | None) -> str:
+    zone = _zone_or_none(time_zone)
+    local = now.astimezone(ZoneInfo(zone)) if zone else now.astimezone(UTC)
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _zone_or_none(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+_VERBS: Mapping[str, tuple[str, str]] = {
+    "upload": ("Uploaded", "uploaded"),
+    "check": ("Checked", "valid"),
+    "remove": ("Removed", "removed"),
+}
+
+
+def _summary(
+    action: Action, counts: Mapping[str, int], total: int, finished: bool, lost: Sequence[int]
+) -> str:
+    verb, good = _VERBS[action]
+    parts = [f"{verb} {counts.get(good, 0):,} of {total:,} rows"]
+    attention = sum(counts.get(key, 0) for key in ("invalid", "rejected", "failed"))
+    if attention:
+        parts.append(f"{attention:,} need attention (see the CallMarker message column)")
+    if counts.get("skipped"):
+        parts.append(f"{counts['skipped']:,} unchanged rows skipped")
+    if lost:
+        parts.append(f"{len(lost):,} statuses not written because their rows moved")
+    return "; ".join(parts) + ("." if finished else "; continuing…")
+
+
+class _IntervalSet:
+    """A set of row numbers kept as sorted intervals (the cursor's ``done``)."""
+
+    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
+        self._rows: set[int] = {n for lo, hi in intervals for n in range(lo, hi + 1)}
+
+    def __contains__(self, row: object) -> bool:
+        return row in self._rows
+
+    def add(self, row: int) -> None:
+        self._rows.add(row)
+
+    def intervals(self) -> list[Interval]:
+        return list(merge_intervals((n, n) for n in self._rows))

@@ -1,0 +1,272 @@
+"""The whole product on this machine: both emulators, an ID-token issuer and the function, on 127.0.0.1.
+
+End-to-end tests, the demo and the benchmark use it. The emulators are served from threads of this
+process (their state stays inspectable); the function runs under functions-framework, either in a
+thread or as a process of its own (so a test can kill it in the middle of a step).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from google.oauth2.credentials import Credentials
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from callmarker_sheets.sheet import connect
+from tests.emulators import callmarker, sheets
+from tests.emulators.identity import CERTS_PATH, DEFAULT_EMAIL, TokenIssuer
+from tests.emulators.identity import create_app as identity_app
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = ROOT / "function" / "main.py"
+CALLMARKER_TOKEN = "cm-local-token-7f3a9c"
+USER_OAUTH_TOKEN = "ya29.local-user-token"
+CAMPAIGN = "11"
+AGENTS = ("Garret Robel", "Dana Levi")
+#: What the CallMarker account behind the demo and the tests holds (tests/rowgen.py's rows use these).
+ACCOUNT: dict[str, Any] = {
+    "campaigns": {CAMPAIGN: list(AGENTS)},
+    "agents": [*AGENTS, "Dana Cohen", "יוסי"],
+    "products": [3, 5],
+    "not_purchased_reasons": [4],
+}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One line per request is noise in test and demo output."""
+
+
+@dataclass
+class Served:
+    """A WSGI app served on 127.0.0.1 from a daemon thread."""
+
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve(app: Any, name: str) -> Served:
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return Served(server, thread)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """Emulators and an issuer, served; ``start_function`` adds the function."""
+
+    callmarker_settings: Mapping[str, Any] = field(default_factory=dict)
+    function_env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sheets_app = sheets.create_app()
+        self.callmarker_app = callmarker.create_app(
+            tokens=[CALLMARKER_TOKEN], **{**ACCOUNT, **self.callmarker_settings}
+        )
+        self.issuer = TokenIssuer()
+        self._served = [
+            serve(self.sheets_app, "sheets-emulator"),
+            serve(self.callmarker_app, "callmarker-emulator"),
+            serve(identity_app(self.issuer), "identity-emulator"),
+        ]
+        self.sheets, self.callmarker, self.identity = self._served
+        self.function_url: str | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._log: IO[str] | None = None
+        self._function: Served | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self.http = httpx.Client(timeout=120.0)
+
+    # ------------------------------------------------------------------------------ the function
+
+    def env(self) -> dict[str, str]:
+        """The function's environment, pointed at the emulators."""
+        return {
+            "CALLMARKER_TOKEN": CALLMARKER_TOKEN,
+            "CALLMARKER_BASE_URL": f"{self.callmarker.url}/api/v1",
+            "SHEETS_EMULATOR_HOST": self.sheets.host,
+            "ID_TOKEN_AUDIENCES": self.issuer.audience,
+            "ID_TOKEN_CERTS_URL": f"{self.identity.url}{CERTS_PATH}",
+            "ALLOWED_EMAILS": DEFAULT_EMAIL,
+            "LOG_LEVEL": "WARNING",
+            **self.function_env,
+        }
+
+    def start_function(self, *, process: bool = False) -> str:
+        """Serve ``upload_rows`` with functions-framework: in a thread, or as its own process."""
+        if process:
+            port = free_port()
+            command = [sys.executable, "-m", "functions_framework", "--target", "upload_rows"]
+            command += ["--source", str(MAIN), "--host", "127.0.0.1", "--port", str(port)]
+            self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - kept open while it runs
+            self._process = subprocess.Popen(
+                command,
+                env={**os.environ, **self.env()},
+                cwd=ROOT,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            self.function_url = f"http://127.0.0.1:{port}/"
+            self._wait_for_function()
+        else:
+            import functions_framework
+
+            from callmarker_sheets.config import get_settings
+
+            for key, value in self.env().items():
+                self._saved_env.setdefault(key, os.environ.get(key))
+                os.environ[key] = value
+            get_settings.cache_clear()
+            self._function = serve(
+                functions_framework.create_app(target="upload_rows", source=str(MAIN)), "function"
+            )
+            self.function_url = f"{self._function.url}/"
+        return self.function_url
+
+    def function_log(self) -> str:
+        """What the function's process printed (its JSON logs)."""
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read()
+
+    def _wait_for_function(self, timeout: float = 30.0) -> None:
+        assert self._process is not None
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the function exited: {self.function_log()[-2000:]}")
+            try:
+                self.http.get(self.function_url or "", timeout=1.0)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the function did not start in time")
+
+    def kill_function(self) -> None:
+        """End the function's process at once, wherever it is (as a crashed instance would)."""
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+            self._process = None
+
+    # ------------------------------------------------------------------------------- the sheet
+
+    def sheets_client(self) -> Any:
+        """A gspread client on the Sheets emulator, as a user's browser would reach Google."""
+        return connect(Credentials(token=USER_OAUTH_TOKEN), emulator_host=self.sheets.host)
+
+    def new_spreadsheet(
+        self,
+        rows: Sequence[Sequence[object]],
+        *,
+        title: str = "Leads",
+        locale: str = "iw_IL",
+        time_zone: str = "Asia/Jerusalem",
+        value_input: str = "USER_ENTERED",
+    ) -> tuple[str, int]:
+        """A spreadsheet whose first sheet holds ``rows`` typed in as a user would; (id, gid)."""
+        spreadsheet = self.sheets_app.backend.create_spreadsheet(title, locale=locale, time_zone=time_zone)
+        gc = self.sheets_client()
+        sheet = gc.open_by_key(spreadsheet.id).sheet1
+        width = max(len(r) for r in rows)
+        if sheet.row_count < len(rows) or sheet.col_count < width:
+            sheet.resize(rows=max(sheet.row_count, len(rows) + 10), cols=max(sheet.col_count, width + 4))
+        sheet.update([list(r) for r in rows], "A1", value_input_option=value_input)
+        self.sheets_app.backend.reset_calls()
+        return spreadsheet.id, sheet.id
+
+    def read_sheet(self, spreadsheet_id: str, *, render: str = "FORMATTED_VALUE") -> list[list[str]]:
+        gc = self.sheets_client()
+        values: list[list[str]] = gc.open_by_key(spreadsheet_id).sheet1.get_values(value_render_option=render)
+        return values
+
+    # --------------------------------------------------------------------------- calling it
+
+    def id_token(self, **claims: Any) -> str:
+        return self.issuer.sign(**claims)
+
+    def call(
+        self, body: Mapping[str, Any], *, id_token: str | None = None, sheets_token: str = USER_OAUTH_TOKEN
+    ) -> httpx.Response:
+        """One POST to the function, as the add-in makes it."""
+        assert self.function_url, "start_function() first"
+        headers = {"Authorization": f"Bearer {id_token or self.id_token()}", "X-Sheets-Token": sheets_token}
+        return self.http.post(self.function_url, json=dict(body), headers=headers)
+
+    def run_job(self, body: Mapping[str, Any], *, max_steps: int = 1000) -> list[dict[str, Any]]:
+        """Call until ``done``, passing each cursor back, as the add-in's loop does; every answer."""
+        answers: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(max_steps):
+            response = self.call({**body, **({"cursor": cursor} if cursor else {})})
+            response.raise_for_status()
+            answer = response.json()
+            answers.append(answer)
+            if answer["done"]:
+                return answers
+            cursor = answer["cursor"]
+        raise RuntimeError(f"the job did not finish in {max_steps} steps")
+
+    # -------------------------------------------------------------------------------- closing
+
+    def close(self) -> None:
+        self.kill_function()
+        if self._function is not None:
+            self._function.close()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if self._saved_env:
+            from callmarker_sheets.config import get_settings
+
+            get_settings.cache_clear()
+        for served in self._served:
+            served.close()
+        self.callmarker_app.close()
+        self.http.close()
+
+
+@contextmanager
+def local_stack(**kwargs: Any) -> Iterator[Stack]:
+    stack = Stack(**kwargs)
+    try:
+        yield stack
+    finally:
+        stack.close()
