@@ -372,39 +372,51 @@ class _PhoneParser:
         self.region = region
         self.country_code = phonenumbers.country_code_for_region(region)
         self.plus_code = f"+{self.country_code}"
-        meta = PhoneMetadata.metadata_for_region(region)
-        self.fast: Callable[[str], bool] | None = None
+        self.bare_code = str(self.country_code)
         self.prefix = ""
+        self.mobile: re.Pattern[str] | None = None
+        self.general = re.compile(".*")
+        meta = PhoneMetadata.metadata_for_region(region)
+        if meta is None or meta.mobile is None or meta.general_desc is None:
+            return
+        prefix = meta.national_prefix or ""
+        example = meta.mobile.example_number
+        simple_prefix = meta.national_prefix_for_parsing in (None, prefix)
+        pattern = meta.mobile.national_number_pattern
+        # Only where "national prefix + national number" is exactly how phonenumbers writes a mobile.
         if (
-            meta is not None
-            and meta.mobile is not None
-            and meta.mobile.national_number_pattern
-            and meta.general_desc is not None
+            pattern
+            and example
+            and simple_prefix
+            and self._slow(prefix + example).national == prefix + example
         ):
-            prefix = meta.national_prefix or ""
-            mobile = re.compile(meta.mobile.national_number_pattern)
-            general = re.compile(meta.general_desc.national_number_pattern or ".*")
-            example = meta.mobile.example_number
-            simple_prefix = meta.national_prefix_for_parsing in (None, prefix)
-            if simple_prefix and example and self._slow(prefix + example).national == prefix + example:
-                self.prefix = prefix
-                self.fast = lambda nsn: (
-                    mobile.fullmatch(nsn) is not None and general.fullmatch(nsn) is not None
-                )
+            self.prefix = prefix
+            self.mobile = re.compile(pattern)
+            self.general = re.compile(meta.general_desc.national_number_pattern or ".*")
+
+    def _fast(self, digits: str) -> Phone | None:
+        """A mobile of the region written as digits with +code, code, prefix or nothing before; else None."""
+        if self.mobile is None:
+            return None
+        if digits.startswith(self.plus_code):
+            nsn = digits[len(self.plus_code) :]
+        elif self.prefix and digits.startswith(self.prefix):
+            nsn = digits[len(self.prefix) :]
+        elif digits.startswith(self.bare_code) and self.general.fullmatch(digits) is None:
+            nsn = digits[len(self.bare_code) :]  # 972547000000, which phonenumbers reads the same way
+        else:
+            nsn = digits
+        if nsn.isascii() and nsn.isdigit() and self.mobile.fullmatch(nsn) and self.general.fullmatch(nsn):
+            return Phone(self.prefix + nsn, self.plus_code + nsn, self.country_code)
+        return None
 
     def __call__(self, text: str, raw: object, *, international: bool) -> Phone:
         number = _integral(raw)
         # A number cell drops the leading zero (547000000); its digits are the raw value's.
         digits = str(number) if number is not None else text.translate(_PHONE_NOISE)
-        if self.fast is not None:
-            if digits.startswith(self.plus_code):
-                nsn = digits[len(self.plus_code) :]
-            elif self.prefix and digits.startswith(self.prefix):
-                nsn = digits[len(self.prefix) :]
-            else:
-                nsn = digits
-            if nsn.isascii() and nsn.isdigit() and self.fast(nsn):
-                return Phone(self.prefix + nsn, self.plus_code + nsn, self.country_code)
+        fast = self._fast(digits)
+        if fast is not None:
+            return fast
         phone = self._slow(digits if number is not None else text)
         if phone.country_code != self.country_code and not international:
             raise _Invalid(
@@ -566,16 +578,17 @@ class _RowValidator:
     ) -> tuple[UploadItem | list[RowError], Phone | None, RequestOptions]:
         """The row's item or errors, with its phone number (when valid) and request options for repeats."""
         errors: list[RowError] = []
-        width_f, width_r = len(formatted), len(raw)
+        texts = [t.strip(_TRIM) if isinstance(t, str) else "" if t is None else str(t) for t in formatted]
+        width_f, width_r = len(texts), len(raw)
 
-        def cell(index: int) -> tuple[str, object]:
+        def cell(index: int) -> tuple[str, object] | None:
+            """The cell's trimmed text and raw value; None when it is empty."""
+            text = texts[index] if index < width_f else ""
             value = raw[index] if index < width_r else ""
-            text = formatted[index] if index < width_f else ""
-            if not isinstance(text, str):
-                text = "" if text is None else str(text)
-            text = text.strip(_TRIM)
-            if not text and isinstance(value, str):
-                text = value.strip(_TRIM)
+            if not text and (value is None or isinstance(value, str)):
+                text = value.strip(_TRIM) if value else ""
+                if not text:
+                    return None
             return text, value
 
         def fail(header: str | None, text: str | None, reason: str) -> None:
@@ -587,9 +600,10 @@ class _RowValidator:
         bad: set[str] = set()
         request: dict[str, Any] = {}
         for column in self.request_columns:
-            text, value = cell(column.index)
-            if not text and (value is None or isinstance(value, str)):
+            found = cell(column.index)
+            if found is None:
                 continue
+            text, value = found
             given[column.name] = text
             try:
                 request[column.name] = column.parse(text, value)
@@ -600,23 +614,24 @@ class _RowValidator:
         job = self.options
         international = request.get("international", job.international)
         phone: Phone | None = None
-        text, value = cell(self.number_index)
-        if not text and (value is None or isinstance(value, str)):
+        found = cell(self.number_index)
+        if found is None:
             fail(self.number_header, None, f"{self.number_header} is empty: every customer needs a number")
         else:
             try:
-                phone = self.phone(text, value, international=international)
+                phone = self.phone(*found, international=international)
             except _Invalid as exc:
-                fail(self.number_header, text, exc.reason)
+                fail(self.number_header, found[0], exc.reason)
 
         customer: dict[str, Any] = {}
         if phone is not None:
             customer["number"] = phone.e164 if international else phone.national
         hours: dict[str, tuple[int, int]] = {}
         for column in self.customer_columns:
-            text, value = cell(column.index)
-            if not text and (value is None or isinstance(value, str)):
+            found = cell(column.index)
+            if found is None:
                 continue
+            text, value = found
             given[column.name] = text
             try:
                 parsed = column.parse(text, value)

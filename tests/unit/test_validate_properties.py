@@ -154,7 +154,7 @@ def test_a_written_hour_is_accepted_exactly_when_it_is_a_real_time(h: int, m: in
 
 
 @settings(max_examples=500)
-@given(digits=st.from_regex(r"0?[1-9][0-9]{6,10}", fullmatch=True))
+@given(digits=st.from_regex(r"(0|972|\+972)?[1-9][0-9]{6,10}", fullmatch=True))
 def test_a_number_is_accepted_exactly_when_phonenumbers_finds_it_valid(digits: str) -> None:
     item = check("Phone", digits, digits)
     try:
