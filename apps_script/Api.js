@@ -7,12 +7,9 @@
 const MAX_SERVICE_MESSAGE_LENGTH = 300;
 
 /**
- * @typedef {Object} Counts
- * @property {number} uploaded
- * @property {number} rejected
- * @property {number} invalid
- * @property {number} failed
- * @property {number} skipped
+ * Rows by outcome for the whole job so far: uploaded, rejected, invalid, failed, skipped, and any other
+ * outcome the function counts for an action ("valid" when checking, "removed" when removing).
+ * @typedef {Record<string, number>} Counts
  */
 
 /**
@@ -83,19 +80,28 @@ function parseAnswer_(text) {
   return {
     done: answer.done,
     cursor: typeof answer.cursor === 'string' ? answer.cursor : null,
-    counts: {
-      uploaded: Number(answer.counts.uploaded) || 0,
-      rejected: Number(answer.counts.rejected) || 0,
-      invalid: Number(answer.counts.invalid) || 0,
-      failed: Number(answer.counts.failed) || 0,
-      skipped: Number(answer.counts.skipped) || 0,
-    },
+    counts: readCounts_(answer.counts),
     total_rows: Number(answer.total_rows) || 0,
     processed_rows: Number(answer.processed_rows) || 0,
     errors: Array.isArray(answer.errors) ? answer.errors : [],
     retry_rows: Array.isArray(answer.retry_rows) ? answer.retry_rows : [],
     message: typeof answer.message === 'string' ? answer.message : '',
   };
+}
+
+/**
+ * @param {Record<string, unknown>} counts as the function sent them
+ * @returns {Counts} the five every job has, then any other count that is a number
+ */
+function readCounts_(counts) {
+  /** @type {Counts} */
+  const read = { uploaded: 0, rejected: 0, invalid: 0, failed: 0, skipped: 0 };
+  for (const [name, value] of Object.entries(counts)) {
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      read[name] = value;
+    }
+  }
+  return read;
 }
 
 /**

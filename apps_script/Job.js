@@ -16,6 +16,9 @@ const ACTIONS = Object.freeze({
   remove: { verb: 'remove from the campaign', present: 'Removing', past: 'Removed' },
 });
 
+/** The order counts are shown in; a count the function adds later comes after these. */
+const COUNT_ORDER = Object.freeze(['uploaded', 'removed', 'valid', 'rejected', 'invalid', 'failed', 'skipped']);
+
 /** @typedef {'upload' | 'check' | 'remove'} Action */
 /** @typedef {'selected' | 'pending'} Mode */
 
@@ -273,6 +276,16 @@ function progressText_(job, answer) {
 }
 
 /**
+ * The names of the counts in the order people read them: what went well first, then what needs work.
+ * @param {Counts} counts
+ * @returns {string[]}
+ */
+function countNames_(counts) {
+  const known = COUNT_ORDER.filter((name) => name in counts);
+  return known.concat(Object.keys(counts).filter((name) => COUNT_ORDER.indexOf(name) < 0));
+}
+
+/**
  * "Done: 118 uploaded, 2 invalid." Only the counts that are not zero.
  * @param {Job} job
  * @param {Answer} answer
@@ -280,7 +293,7 @@ function progressText_(job, answer) {
  */
 function summaryText_(job, answer) {
   const counts = answer.counts;
-  const parts = /** @type {(keyof Counts)[]} */ (['uploaded', 'rejected', 'invalid', 'failed', 'skipped'])
+  const parts = countNames_(counts)
     .filter((name) => counts[name] > 0)
     .map((name) => formatCount_(counts[name]) + ' ' + name);
   if (parts.length === 0) {

@@ -84,6 +84,7 @@ function showSidebar_(state) {
     summary: state.job && state.answer && state.answer.done ? summaryText_(state.job, state.answer) : '',
     settings: loadSettings_(),
     statuses: CUSTOMER_STATUSES,
+    count_order: COUNT_ORDER,
     max_batch_size: MAX_BATCH_SIZE,
   });
   SpreadsheetApp.getUi().showSidebar(template.evaluate().setTitle(MENU_TITLE));

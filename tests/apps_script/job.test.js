@@ -54,11 +54,19 @@ test('at the end the summary opens with the counts, the first errors and the row
 });
 
 test('check and remove are worded as what they do', () => {
-  const { user, addIn } = scenario({ answers: [answer({ done: false, cursor: 'x', processed_rows: 2, total_rows: 4 }), answer({ processed_rows: 4, total_rows: 4, counts: { invalid: 1 } })] });
+  const { user, addIn } = scenario({ answers: [answer({ done: false, cursor: 'x', processed_rows: 2, total_rows: 4 }), answer({ processed_rows: 4, total_rows: 4, counts: { valid: 3, invalid: 1 } })] });
   user.select('A2:A5');
   addIn.checkSelectedRows();
   assert.equal(user.log.requests[0].json.action, 'check');
-  assert.deepEqual(user.log.toasts.map((t) => t.message), ['Checked 2 of 4 rows…', 'Done: 1 invalid.']);
+  assert.deepEqual(user.log.toasts.map((t) => t.message), ['Checked 2 of 4 rows…', 'Done: 3 valid, 1 invalid.']);
+});
+
+test('counts the function adds for an action are shown too, and nonsense counts are not', () => {
+  const { user, addIn } = scenario({ answers: [answer({ processed_rows: 4, total_rows: 4, counts: { removed: 3, failed: 1, later_outcome: 2, bogus: 'many' } })] });
+  addIn.saveSettings({ campaign: '11' });
+  user.select('A2:A5');
+  addIn.removeSelectedRows();
+  assert.deepEqual(user.log.toasts.map((t) => t.message), ['Done: 3 removed, 1 failed, 2 later_outcome.']);
 });
 
 test('remove asks first, needs a campaign, and sends nothing when the user says no', () => {
