@@ -98,6 +98,13 @@ class CallMarkerRefused(JobError):
     code = "callmarker_refused"
 
 
+class CallMarkerUnreachable(JobError):
+    """No batch of the step got through: CallMarker is down or unreachable. Rows are marked failed."""
+
+    http_status = 502
+    code = "callmarker_unreachable"
+
+
 # --------------------------------------------------------------------------------------- request
 
 
@@ -139,7 +146,7 @@ class Job:
             wrong_bool = isinstance(value, bool) and bool not in _OPTION_TYPES[name]
             if value is not None and (wrong_bool or not isinstance(value, _OPTION_TYPES[name])):
                 raise BadRequest(f"Option {name!r} has the wrong type.")
-        header_row = options.get("header_row") or 1
+        header_row = options.get("header_row", 1)
         if header_row < 1:
             raise BadRequest("header_row must be 1 or more.")
         batch_size = options.get("batch_size")
@@ -343,7 +350,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
 
     done = _IntervalSet(progress.done)
     # The job's rows: every non-empty selected row; in pending mode, those not uploaded and unchanged
-    # (rows this job finished stay in, so a number repeated across steps is still caught).
+    # (rows this job finished stay in, so the totals hold across steps).
     job_rows = [
         row
         for row in selection.rows
@@ -357,11 +364,14 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             "Select fewer rows and upload them in parts."
         )
 
-    verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in job_rows), headers, options)
+    # Every row read is validated, so a number already on another row is caught even when that row
+    # was uploaded earlier (pending mode) or in an earlier step; only the job's rows not done are acted on.
+    to_do = {row.number for row in job_rows} - done
+    verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in selection.rows), headers, options)
     results: list[RowResult] = []
     items: list[UploadItem] = []
-    for row, verdict in zip(job_rows, verdicts, strict=True):
-        if row.number in done:
+    for row, verdict in zip(selection.rows, verdicts, strict=True):
+        if row.number not in to_do:
             continue
         if isinstance(verdict, list):
             results.append(_invalid(row.number, verdict))
@@ -426,6 +436,11 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     )
     if report.fatal is not None:
         raise CallMarkerRefused(_refusal(report.fatal))
+    if report.unavailable is not None and not any(r.outcome in GOOD for r in report.results):
+        raise CallMarkerUnreachable(
+            f"CallMarker could not be reached ({redact(str(report.unavailable))}). The rows are marked "
+            "failed and nothing was lost: try again in a few minutes."
+        )
     return StepAnswer(
         done=finished,
         cursor=None if finished else progress.encode(),
@@ -557,6 +572,9 @@ class _IntervalSet:
 
     def __contains__(self, row: object) -> bool:
         return row in self._rows
+
+    def __rsub__(self, rows: set[int]) -> set[int]:
+        return rows - self._rows
 
     def add(self, row: int) -> None:
         self._rows.add(row)

@@ -1,0 +1,319 @@
+"""One step of a job (upload.py), in-process: the request, the cursor, and run_step over both emulators."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from google.oauth2.credentials import Credentials
+from gspread.utils import ValueInputOption
+
+from callmarker_sheets.callmarker import CallMarkerClient
+from callmarker_sheets.retry import RetryPolicy
+from callmarker_sheets.sheet import STATUS_COLUMNS, Selection, Sheet, StatusUpdate, WriteReport, connect
+from callmarker_sheets.upload import (
+    BadRequest,
+    CallMarkerRefused,
+    CallMarkerUnreachable,
+    HeaderProblem,
+    Job,
+    Progress,
+    StepContext,
+    TooManyRows,
+    run_step,
+)
+from tests.emulators import callmarker, sheets
+from tests.emulators.callmarker.transport import AsyncEmulatorTransport
+from tests.emulators.wsgi_requests import WSGIAdapter
+from tests.stack import ACCOUNT, CALLMARKER_TOKEN, CAMPAIGN
+
+OK: dict[str, Any] = {"spreadsheet_id": "s", "sheet_id": 0, "rows": [[2, 3]]}
+HEADERS = ["Phone", "First name", "Last name", "Follow-up date"]
+STATUS = STATUS_COLUMNS[0]
+
+
+def job(**overrides: Any) -> Job:
+    body: dict[str, Any] = {"spreadsheet_id": "sheet-1", "sheet_id": 0, "rows": [[2, 10]]}
+    body.update(overrides)
+    return Job.from_json(body)
+
+
+# ------------------------------------------------------------------------------------------ request
+
+
+def test_a_request_is_read_with_defaults() -> None:
+    j = job()
+    assert (j.mode, j.action, j.rows, j.header_row, j.batch_size) == (
+        "selected",
+        "upload",
+        ((2, 10),),
+        1,
+        None,
+    )
+
+
+def test_selected_rows_are_merged_and_sorted() -> None:
+    assert job(rows=[[20, 30], [2, 5], [4, 8], [9, 9]]).rows == ((2, 9), (20, 30))
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ([], "JSON object"),
+        ({"sheet_id": 0, "rows": [[2, 3]]}, "spreadsheet_id"),
+        ({"spreadsheet_id": "s", "sheet_id": "0", "rows": [[2, 3]]}, "sheet_id"),
+        ({"spreadsheet_id": "s", "sheet_id": True, "rows": [[2, 3]]}, "sheet_id"),
+        ({"spreadsheet_id": "s", "sheet_id": 0}, "rows"),
+        ({"spreadsheet_id": "s", "sheet_id": 0, "rows": [[3, 2]]}, "[3, 2]"),
+        ({"spreadsheet_id": "s", "sheet_id": 0, "rows": [[0, 2]]}, "[0, 2]"),
+        ({"spreadsheet_id": "s", "sheet_id": 0, "rows": [["2", "3"]]}, "pair"),
+        ({**OK, "mode": "all"}, "mode"),
+        ({**OK, "action": "delete"}, "action"),
+        ({**OK, "options": {"colour": "red"}}, "colour"),
+        (
+            {**OK, "options": {"override": "yes"}},
+            "override",
+        ),
+        (
+            {**OK, "options": {"batch_size": 0}},
+            "batch_size",
+        ),
+        (
+            {**OK, "options": {"batch_size": True}},
+            "batch_size",
+        ),
+        (
+            {**OK, "options": {"header_row": 0}},
+            "header_row",
+        ),
+    ],
+)
+def test_a_bad_request_is_refused_with_a_reason(body: Any, words: str) -> None:
+    with pytest.raises(BadRequest, match=words.replace("[", r"\[").replace("]", r"\]")):
+        Job.from_json(body)
+
+
+def test_pending_mode_needs_no_rows() -> None:
+    assert Job.from_json({"spreadsheet_id": "s", "sheet_id": 3, "mode": "pending"}).rows == ()
+
+
+# ------------------------------------------------------------------------------------------- cursor
+
+
+def test_a_cursor_round_trips_and_belongs_to_its_job() -> None:
+    progress = Progress(job().key(), done=[(2, 5)], counts=Counter({"uploaded": 4}), retry=[(7, 7)])
+    progress.errors.append({"row": 6, "column": "Phone", "message": "bad"})
+    again = Progress.decode(progress.encode(), job().key())
+    assert (again.done, again.counts, again.retry, again.errors) == (
+        [(2, 5)],
+        Counter({"uploaded": 4}),
+        [(7, 7)],
+        [{"row": 6, "column": "Phone", "message": "bad"}],
+    )
+    with pytest.raises(BadRequest, match="another job"):
+        Progress.decode(progress.encode(), job(rows=[[2, 11]]).key())
+
+
+@pytest.mark.parametrize(
+    "cursor", ["", "not base64 at all!", 17, base64.urlsafe_b64encode(b'{"v": 9}').decode()]
+)
+def test_a_cursor_not_given_by_the_function_is_refused(cursor: object) -> None:
+    with pytest.raises(BadRequest, match="cursor"):
+        Progress.decode(cursor, job().key())
+
+
+def test_the_cursor_holds_no_phone_number() -> None:
+    progress = Progress(job().key())
+    progress.errors.append({"row": 3, "column": "Phone", "message": "masked ***-**-000"})
+    raw = base64.urlsafe_b64decode(progress.encode() + "==")
+    assert "054" not in raw.decode()
+
+
+# ------------------------------------------------------------------------------------ run_step
+
+
+@dataclass
+class World:
+    sheets_app: Any
+    callmarker_app: Any
+    spreadsheet_id: str
+    gid: int
+
+    def context(self, *, budget: float = 30.0, batch_size: int = 500, max_rows: int = 50_000) -> StepContext:
+        gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(self.sheets_app))
+        client = CallMarkerClient(
+            "https://callmarker.test/api/v1",
+            CALLMARKER_TOKEN,
+            batch_size=batch_size,
+            retry=RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002),
+            transport=AsyncEmulatorTransport(self.callmarker_app),
+        )
+        sheet = Sheet.open(gc, self.spreadsheet_id, self.gid)
+        return StepContext(sheet=sheet, client=client, budget_s=budget, max_rows=max_rows)
+
+    def sheet_values(self) -> list[list[str]]:
+        gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(self.sheets_app))
+        values: list[list[str]] = gc.open_by_key(self.spreadsheet_id).sheet1.get_values()
+        return values
+
+    def statuses(self) -> dict[int, str]:
+        values = self.sheet_values()
+        column = values[0].index(STATUS)
+        return {
+            n: row[column] for n, row in enumerate(values[1:], start=2) if len(row) > column and row[column]
+        }
+
+
+def make_world(rows: Sequence[Sequence[str]], *, headers: Sequence[str] = HEADERS) -> Iterator[World]:
+    sheets_app = sheets.create_app(sleep=lambda _s: None)
+    callmarker_app = callmarker.create_app(tokens=[CALLMARKER_TOKEN], **ACCOUNT)
+    spreadsheet = sheets_app.backend.create_spreadsheet("Leads", locale="iw_IL", time_zone="Asia/Jerusalem")
+    world = World(sheets_app, callmarker_app, spreadsheet.id, 0)
+    gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(sheets_app))
+    gc.open_by_key(spreadsheet.id).sheet1.update(
+        [list(headers), *map(list, rows)], "A1", value_input_option=ValueInputOption.raw
+    )
+    try:
+        yield world
+    finally:
+        callmarker_app.close()
+
+
+def leads(n: int, start: int = 0) -> list[list[str]]:
+    return [[f"054-7{i:06d}", f"Lead {i}", "Cohen", ""] for i in range(start, start + n)]
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    yield from make_world([*leads(30), ["not a phone", "Broken", "", ""], ["054-7000001", "Again", "", ""]])
+
+
+def test_a_step_uploads_valid_rows_and_marks_the_others(world: World) -> None:
+    answer = run_step(job(rows=[[2, 33]], options={"campaign": CAMPAIGN}), None, world.context())
+
+    assert answer.done
+    assert answer.cursor is None
+    assert answer.counts == {"uploaded": 30, "rejected": 0, "invalid": 2, "failed": 0, "skipped": 0}
+    assert (answer.total_rows, answer.processed_rows) == (32, 32)
+    statuses = world.statuses()
+    assert [statuses[n] for n in range(2, 32)] == ["uploaded"] * 30
+    assert statuses[32] == statuses[33] == "invalid"
+    assert {e["row"] for e in answer.errors} == {32, 33}
+    assert "row 3" in next(e["message"] for e in answer.errors if e["row"] == 33)
+    assert "054" not in json.dumps(answer.to_json())  # no phone number leaves in an answer
+    assert len(world.callmarker_app.backend.state()["customers"]) == 30
+
+
+def test_a_tiny_budget_still_moves_the_job_on_by_one_batch_a_step(world: World) -> None:
+    the_job = job(rows=[[2, 31]], options={"batch_size": 10})
+    answers, cursor = [], None
+    for _ in range(10):
+        answer = run_step(the_job, cursor, world.context(budget=0.000_001, batch_size=10))
+        answers.append(answer)
+        if answer.done:
+            break
+        cursor = answer.cursor
+    assert [a.processed_rows for a in answers] == [10, 20, 30]
+    assert [r["customers"] for r in world.callmarker_app.requests] == [10, 10, 10]
+
+
+def test_check_sends_nothing_and_remove_removes(world: World) -> None:
+    checked = run_step(job(rows=[[2, 31]], action="check"), None, world.context())
+    assert checked.counts["valid"] == 30
+    assert world.callmarker_app.requests == []
+    assert set(world.statuses().values()) == {"valid"}
+
+    run_step(job(rows=[[2, 31]], options={"campaign": CAMPAIGN}), None, world.context())
+    removed = run_step(
+        job(rows=[[2, 11]], action="remove", options={"campaign": CAMPAIGN}), None, world.context()
+    )
+    assert removed.counts["removed"] == 10
+    assert world.callmarker_app.requests[-1]["body"]["remove"] is True
+    state = world.callmarker_app.backend.state()["customers"]
+    in_campaign = [number for number, c in state.items() if CAMPAIGN in c["campaigns"]]
+    assert len(in_campaign) == 20
+    assert Counter(world.statuses().values()) == {"removed": 10, "uploaded": 20}
+
+
+def test_remove_without_a_campaign_is_refused_before_anything_is_read(world: World) -> None:
+    with pytest.raises(BadRequest, match="campaign"):
+        run_step(job(rows=[[2, 31]], action="remove"), None, world.context())
+    assert world.callmarker_app.requests == []
+
+
+def test_pending_takes_only_rows_not_uploaded_or_changed(world: World) -> None:
+    pending = job(mode="pending", rows=None)
+    first = run_step(pending, None, world.context())
+    assert first.counts["uploaded"] == 30
+    world.callmarker_app.clear_requests()
+
+    second = run_step(pending, None, world.context())
+
+    assert second.counts["skipped"] == 30
+    assert second.counts["uploaded"] == 0
+    assert second.counts["invalid"] == 2
+    assert world.callmarker_app.requests == []
+
+
+def test_too_many_rows_and_a_header_without_phone_are_refused() -> None:
+    for world in make_world(leads(5)):
+        with pytest.raises(TooManyRows, match="at most 3"):
+            run_step(job(rows=[[2, 6]]), None, world.context(max_rows=3))
+    for world in make_world([["Dana", "Cohen"]], headers=["Name", "Surname"]):
+        with pytest.raises(HeaderProblem, match="phone"):
+            run_step(job(rows=[[2, 2]]), None, world.context())
+
+
+def test_a_refused_token_marks_the_rows_and_stops(world: World) -> None:
+    world.callmarker_app.backend.reset()
+    world.callmarker_app.backend.seed(tokens=["someone-else"])
+    with pytest.raises(CallMarkerRefused, match="token"):
+        run_step(job(rows=[[2, 31]]), None, world.context())
+    assert set(world.statuses().values()) <= {"rejected", "failed"}
+
+
+def test_callmarker_down_marks_the_rows_failed_and_says_so(world: World) -> None:
+    world.callmarker_app.configure(rate_503=1.0)
+    with pytest.raises(CallMarkerUnreachable, match="try again"):
+        run_step(job(rows=[[2, 31]]), None, world.context())
+    assert set(world.statuses().values()) == {"failed"}
+    assert world.callmarker_app.backend.state()["customers"] == {}
+
+
+class SortingSheet:
+    """The real sheet, sorted by someone else between the step's read and its write."""
+
+    def __init__(self, sheet: Sheet, sheets_app: Any) -> None:
+        self._sheet = sheet
+        self._app = sheets_app
+        self.info = sheet.info
+
+    def read(self, intervals: Sequence[tuple[int, int]], *, header_row: int = 1) -> Selection:
+        return self._sheet.read(intervals, header_row=header_row)
+
+    def write(
+        self, selection: Selection, statuses: Sequence[StatusUpdate], *, key_column: int
+    ) -> WriteReport:
+        gc = connect(Credentials(token="ya29.other-user"), adapter=WSGIAdapter(self._app))
+        gc.open_by_key(self.info.spreadsheet_id).sheet1.sort((2, "des"), range="A2:D31")
+        return self._sheet.write(selection, statuses, key_column=key_column)
+
+
+def test_sorting_during_the_step_leaves_every_status_on_its_own_row() -> None:
+    for world in make_world(leads(25) + [["12", f"Bad {i}", "", ""] for i in range(5)]):
+        ctx = world.context()
+        ctx.sheet = SortingSheet(ctx.sheet, world.sheets_app)  # type: ignore[assignment]
+
+        answer = run_step(job(rows=[[2, 31]]), None, ctx)
+
+        assert answer.lost_rows == ()
+        values = world.sheet_values()
+        status_col = values[0].index(STATUS)
+        for row in values[1:31]:
+            expected = "invalid" if row[1].startswith("Bad") else "uploaded"
+            assert row[status_col] == expected, row
