@@ -56,7 +56,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 
 
 class DemoFailed(Exception):
-    """The demo could not run, or its result is not what the product promises; the message says which."""
+    """The demo could not get the job done (the function refused or did not answer); the message says why."""
 
 
 # ------------------------------------------------------------------------------------------- the sheet
@@ -271,9 +271,10 @@ class Demo:
         _, generated, expected = make_rows(n_rows, invalid_share=0.04, seed=seed)
         spreadsheet_id, gid = stack.new_spreadsheet(sheet_of(generated), title="Leads (demo)")
         invalid_kinds = Counter(e.kind for e in expected if not e.valid)
+        wrong = sum(invalid_kinds.values())
         self.say(
             f"Typed {n_rows:,} rows into a new spreadsheet (locale iw_IL, Asia/Jerusalem), "
-            f"{sum(invalid_kinds.values())} of them wrong in {len(invalid_kinds)} different ways."
+            + (f"{wrong:,} of them wrong in {len(invalid_kinds)} ways." if wrong else "none of them wrong.")
         )
 
         id_token = stack.id_token()
@@ -305,8 +306,9 @@ class Demo:
 
         final = answers[-1]
         counts = final["counts"]
+        steps = f"{len(answers)} step" + "s" * (len(answers) > 1)
         self.say(
-            f"Summary: {final['total_rows']:,} rows in {len(answers)} steps, {job_s:.1f} s "
+            f"Summary: {final['total_rows']:,} rows in {steps}, {job_s:.1f} s "
             f"({time.monotonic() - started:.1f} s with set-up): "
             + ", ".join(f"{counts.get(k, 0):,} {k}" for k in ("uploaded", "invalid", "rejected", "failed"))
             + "."
@@ -359,7 +361,8 @@ class Demo:
     def keep_running(self) -> None:
         stack = self.stack
         self.say()
-        self.say("Everything stays up until Ctrl-C. To run the function yourself against these emulators:")
+        self.say("Everything stays up until Ctrl-C (the sheet and CallMarker keep the demo's data).")
+        self.say("To run the function yourself against these emulators:")
         env = {k: v for k, v in stack.env().items() if k != "CALLMARKER_TOKEN"}
         token = "$(.venv/bin/python -c 'from tests.stack import CALLMARKER_TOKEN as t; print(t)')"
         self.say(f"  export CALLMARKER_TOKEN={token}")
@@ -430,6 +433,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except (DemoFailed, RuntimeError) as exc:
         demo.say(f"Demo FAILED: {exc}")
         return 1
+    except KeyboardInterrupt:
+        demo.say("Stopped.")
+        return 130
     finally:
         stack.close()
 
