@@ -234,7 +234,8 @@ class Stack:
         cursor = None
         for _ in range(max_steps):
             response = self.call({**body, **({"cursor": cursor} if cursor else {})})
-            response.raise_for_status()
+            if response.status_code != 200:
+                raise RuntimeError(f"step {len(answers) + 1} answered {response.status_code}: {response.text}")
             answer = response.json()
             answers.append(answer)
             if answer["done"]:

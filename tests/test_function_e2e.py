@@ -265,3 +265,24 @@ def test_a_refused_token_stops_the_job_and_says_so(stack: Stack) -> None:
     assert found
     assert all(s[STATUS] in {"rejected", "failed"} for s in found.values())
     assert not any(s[STATUS] == "uploaded" for s in found.values())
+
+
+@pytest.mark.slow
+def test_a_20000_row_job_with_a_5_second_budget_finishes_over_several_calls_each_row_once() -> None:
+    with local_stack(callmarker_settings={"latency": 0.5}, function_env={"TIME_BUDGET_S": "5"}) as stack:
+        stack.start_function()
+        _, rows, expected = make_rows(20_000, invalid_share=0.05, seed=21)
+        spreadsheet_id, gid = stack.new_spreadsheet(sheet_of(rows))
+
+        answers = stack.run_job({"spreadsheet_id": spreadsheet_id, "sheet_id": gid, "rows": [[2, 20_001]]})
+
+        valid = sum(e.valid for e in expected)
+        assert len(answers) >= 2
+        assert answers[-1]["counts"]["uploaded"] == valid
+        assert answers[-1]["counts"]["invalid"] == 20_000 - valid
+        sent = [c["number"] for c in sent_customers(stack)]
+        assert len(sent) == len(set(sent)) == valid
+        found = statuses(stack, spreadsheet_id)
+        assert len(found) == 20_000
+        for i, want in enumerate(expected):
+            assert found[i + 2][STATUS] == ("uploaded" if want.valid else "invalid"), i + 2

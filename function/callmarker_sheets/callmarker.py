@@ -155,6 +155,8 @@ class _Refused:
 @dataclass(frozen=True, slots=True)
 class _Unavailable:
     error: CallMarkerUnavailable
+    # True when our own time limit, not CallMarker, cut the request short.
+    cut_by_us: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,8 @@ class _Job:
     report: UploadReport
     batch_size: int
     deadline: float | None
+    # Requests still running then are abandoned (their rows end FAILED: not confirmed, safe to retry).
+    hard_deadline: float | None = None
     # The slowest request so far: a new one is not started unless this much time is left.
     longest: float = 0.0
 
@@ -246,10 +250,20 @@ class CallMarkerClient:
     def url(self) -> str:
         return f"{self.base_url}/customers"
 
-    async def upload(self, items: Sequence[UploadItem], *, deadline: float | None = None) -> UploadReport:
-        """Send ``items`` and return an outcome for each one sent; ``deadline`` is a ``clock()`` value."""
+    async def upload(
+        self,
+        items: Sequence[UploadItem],
+        *,
+        deadline: float | None = None,
+        hard_deadline: float | None = None,
+    ) -> UploadReport:
+        """Send ``items`` and return an outcome for each one sent.
+
+        ``deadline`` (a ``clock()`` value): no request or retry is started that would not end by then.
+        ``hard_deadline``: a request still running then is given up (its rows end FAILED).
+        """
         report = UploadReport()
-        job = _Job(report, self.batch_size, deadline)
+        job = _Job(report, self.batch_size, deadline, hard_deadline)
         queue: deque[tuple[RequestOptions, list[UploadItem]]] = deque(_batches(items, self.batch_size))
         if queue:
             # httpx's per-phase timeouts (5 s by default) must not cut a request shorter than ours.
@@ -331,8 +345,9 @@ class CallMarkerClient:
                 if job.report.fatal is None:
                     job.report.fatal = error
                 job.finish(items, Outcome.REJECTED, f"CallMarker refused the request: {error.message}")
-            case _Unavailable(error):
-                job.report.unavailable = error
+            case _Unavailable(error, cut_by_us):
+                if not cut_by_us:
+                    job.report.unavailable = error
                 job.finish(items, Outcome.FAILED, error.message)
             case _TooLarge():
                 if len(items) == 1:
@@ -480,17 +495,19 @@ class CallMarkerClient:
             if attempt > 1:
                 job.report.retries += 1
             limit = self.timeout
-            if job.deadline is not None:
-                limit = max(0.001, min(limit, job.deadline - self._clock()))
+            if job.hard_deadline is not None:
+                limit = max(0.001, min(limit, job.hard_deadline - self._clock()))
             started = self._clock()
             status: int | None = None
             retry_after: float | None = None
             outcome: _Result | None = None
+            cut_short = False
             try:
                 async with asyncio.timeout(limit):
                     response = await http.post(self.url, json=body)
             except TimeoutError:
                 problem = f"no answer within {limit:g} s"
+                cut_short = limit < self.timeout
             except httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             else:
@@ -524,7 +541,8 @@ class CallMarkerClient:
                 CallMarkerUnavailable(
                     f"Not confirmed by CallMarker ({problem}, {why}); safe to retry",
                     status_code=status,
-                )
+                ),
+                cut_by_us=cut_short,
             )
 
     def _classify(self, response: httpx.Response) -> tuple[_Result | None, str]:

@@ -49,8 +49,10 @@ ACTIONS: tuple[Action, ...] = ("upload", "check", "remove")
 MAX_ERRORS = 50
 #: Statuses that pending mode leaves alone while the row is unchanged.
 SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value})
-#: Time kept for writing the statuses when the budget is split: at least this, or twice the read.
-MIN_WRITE_RESERVE_S = 2.0
+#: Time kept for writing the statuses at the end of a step: at least this, or what reading took.
+MIN_WRITE_RESERVE_S = 1.0
+#: No batch is started later than this before the time kept for writing (batches in flight finish).
+START_MARGIN_S = 1.0
 CURSOR_VERSION = 1
 #: The options a request may carry, with their types (anything else is refused, naming it).
 _OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -384,8 +386,10 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     if items:
         if ctx.client is None:
             raise RuntimeError("a CallMarker client is needed to upload")
-        reserve = max(MIN_WRITE_RESERVE_S, 2 * read_s)
-        report = _upload(ctx, items, deadline - reserve)
+        # Writing costs about what reading did: keep that for the end of the step, and stop starting
+        # batches early enough that those in flight can finish before it.
+        write_s = max(MIN_WRITE_RESERVE_S, read_s)
+        report = _upload(ctx, items, deadline - write_s - START_MARGIN_S, deadline - write_s)
         if job.action == "remove":
             report.results = [_removed(r) for r in report.results]
         results.extend(report.results)
@@ -480,15 +484,15 @@ def open_context(
     )
 
 
-def _upload(ctx: StepContext, items: list[UploadItem], deadline: float) -> UploadReport:
+def _upload(ctx: StepContext, items: list[UploadItem], deadline: float, hard_deadline: float) -> UploadReport:
     client = cast(CallMarkerClient, ctx.client)
     if deadline <= ctx.clock():
-        # The read took the whole budget: still send one batch, so every step moves the job on.
+        # Reading took the whole budget: still send one batch, so every step moves the job on.
         first = items[: client.batch_size]
         report = asyncio.run(client.upload(first))
         report.unsent.extend(items[len(first) :])
         return report
-    return asyncio.run(client.upload(items, deadline=deadline))
+    return asyncio.run(client.upload(items, deadline=deadline, hard_deadline=hard_deadline))
 
 
 def _settled(selection: Selection, row: SheetRow) -> bool:
