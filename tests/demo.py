@@ -21,7 +21,7 @@ import phonenumbers
 
 from callmarker_sheets.sheet import STATUS_COLUMNS
 from tests.emulators.identity import DEFAULT_EMAIL
-from tests.rowgen import HEADERS, NAME, PHONE, make_rows
+from tests.rowgen import HEADERS, NAME, PHONE, make_rows, sheet_of
 from tests.stack import CALLMARKER_TOKEN, CAMPAIGN, USER_OAUTH_TOKEN, Stack
 
 STATUS, MESSAGE, _TIME, _FINGERPRINT = STATUS_COLUMNS
@@ -60,18 +60,6 @@ class DemoFailed(Exception):
 
 
 # ------------------------------------------------------------------------------------------- the sheet
-
-
-def typed(formatted: str, raw: object) -> str:
-    """What a user types so the cell holds ``raw`` and shows ``formatted``: text that Sheets would
-    read as a number or a date is typed with a leading apostrophe, as users do."""
-    if formatted == "" or isinstance(raw, int | float):
-        return formatted
-    return "'" + formatted
-
-
-def sheet_of(rows: Iterable[tuple[Sequence[str], Sequence[object]]]) -> list[list[str]]:
-    return [list(HEADERS)] + [[typed(f, r) for f, r in zip(shown, raw, strict=True)] for shown, raw in rows]
 
 
 def selection(first: int, last: int) -> list[list[int]]:

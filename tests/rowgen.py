@@ -8,10 +8,11 @@ Every invalid row has exactly one problem, in one column. Demo, engine tests and
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["HEADERS", "INVALID_KINDS", "Expected", "Row", "make_rows"]
+__all__ = ["HEADERS", "INVALID_KINDS", "Expected", "Row", "make_rows", "sheet_of", "typed"]
 
 #: Hebrew and English headers, spelled as people spell them.
 HEADERS: tuple[str, ...] = (
@@ -289,3 +290,16 @@ def make_rows(
         rows.append((row.formatted, row.raw))
         expected.append(Expected(valid=False, column=HEADERS[column], kind=kind))
     return list(HEADERS), rows, expected
+
+
+def typed(formatted: str, raw: object) -> str:
+    """What a user types so the cell holds ``raw`` and shows ``formatted``: text that Sheets would
+    read as a number, a date or a formula is typed with a leading apostrophe, as users do."""
+    if formatted == "" or isinstance(raw, int | float):
+        return formatted
+    return "'" + formatted
+
+
+def sheet_of(rows: Iterable[tuple[Sequence[str], Sequence[object]]]) -> list[list[str]]:
+    """The header row and ``rows`` as a user types them into a sheet (USER_ENTERED)."""
+    return [list(HEADERS)] + [[typed(f, r) for f, r in zip(shown, raw, strict=True)] for shown, raw in rows]

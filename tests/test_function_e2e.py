@@ -6,28 +6,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from callmarker_sheets.sheet import STATUS_COLUMNS
-from tests.rowgen import HEADERS, make_rows
+from tests.rowgen import make_rows, sheet_of
 from tests.stack import CAMPAIGN, Stack, local_stack
 
 STATUS, MESSAGE, TIME, FINGERPRINT = STATUS_COLUMNS
-
-
-def typed(formatted: str, raw: object) -> str:
-    """What a user types so the cell holds ``raw`` and shows ``formatted`` (text cells forced as text)."""
-    if formatted == "" or isinstance(raw, int | float):
-        return formatted
-    return "'" + formatted
-
-
-def sheet_of(rows: Sequence[tuple[list[str], list[object]]]) -> list[list[str]]:
-    return [list(HEADERS)] + [[typed(f, r) for f, r in zip(shown, raw, strict=True)] for shown, raw in rows]
 
 
 def statuses(stack: Stack, spreadsheet_id: str) -> dict[int, dict[str, str]]:
