@@ -260,6 +260,20 @@ def test_pending_takes_only_rows_not_uploaded_or_changed(world: World) -> None:
     assert world.callmarker_app.requests == []
 
 
+def test_pending_rows_beyond_one_job_wait_for_the_next_run() -> None:
+    for world in make_world(leads(12)):
+        pending = job(mode="pending", rows=None)
+        first = run_step(pending, None, world.context(max_rows=5))
+        assert first.done
+        assert first.counts["uploaded"] == 5
+        assert "7 more pending rows wait for the next run" in first.message
+        assert sorted(world.statuses()) == [2, 3, 4, 5, 6]
+
+        second = run_step(pending, None, world.context(max_rows=5))
+        assert (second.counts["uploaded"], second.counts["skipped"]) == (5, 5)
+        assert sorted(world.statuses()) == list(range(2, 12))
+
+
 def test_too_many_rows_and_a_header_without_phone_are_refused() -> None:
     for world in make_world(leads(5)):
         with pytest.raises(TooManyRows, match="at most 3"):

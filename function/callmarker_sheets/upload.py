@@ -360,11 +360,9 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     ]
     if job.mode == "pending" and cursor is None:
         progress.counts[Outcome.SKIPPED] += len(selection.rows) - len(job_rows)
-    if len(job_rows) > ctx.max_rows:
-        raise TooManyRows(
-            f"{len(job_rows):,} rows to upload; one job takes at most {ctx.max_rows:,}. "
-            "Select fewer rows and upload them in parts."
-        )
+    # A selection larger than a job was refused above; pending rows beyond it wait for the next job.
+    left_for_later = max(0, len(job_rows) - ctx.max_rows)
+    job_rows = job_rows[: ctx.max_rows]
 
     # Every row read is validated, so a number already on another row is caught even when that row
     # was uploaded earlier (pending mode) or in an earlier step; only the job's rows not done are acted on.
@@ -453,7 +451,9 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         processed_rows=processed,
         errors=progress.errors,
         retry_rows=progress.retry,
-        message=_summary(job.action, counts, len(job_rows), finished, lost),
+        message=_summary(
+            job.action, counts, len(job_rows), finished=finished, lost=lost, left_for_later=left_for_later
+        ),
         unmapped_columns=headers.unmapped,
         lost_rows=lost,
     )
@@ -554,7 +554,13 @@ _VERBS: Mapping[str, tuple[str, str]] = {
 
 
 def _summary(
-    action: Action, counts: Mapping[str, int], total: int, finished: bool, lost: Sequence[int]
+    action: Action,
+    counts: Mapping[str, int],
+    total: int,
+    *,
+    finished: bool,
+    lost: Sequence[int],
+    left_for_later: int = 0,
 ) -> str:
     verb, good = _VERBS[action]
     parts = [f"{verb} {counts.get(good, 0):,} of {total:,} rows"]
@@ -565,6 +571,8 @@ def _summary(
         parts.append(f"{counts['skipped']:,} unchanged rows skipped")
     if lost:
         parts.append(f"{len(lost):,} statuses not written because their rows moved")
+    if left_for_later:
+        parts.append(f"{left_for_later:,} more pending rows wait for the next run (a job takes {total:,})")
     return "; ".join(parts) + ("." if finished else "; continuing…")
 
 
