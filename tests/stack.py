@@ -235,7 +235,8 @@ class Stack:
         for _ in range(max_steps):
             response = self.call({**body, **({"cursor": cursor} if cursor else {})})
             if response.status_code != 200:
-                raise RuntimeError(f"step {len(answers) + 1} answered {response.status_code}: {response.text}")
+                step = len(answers) + 1
+                raise RuntimeError(f"step {step} answered {response.status_code}: {response.text}")
             answer = response.json()
             answers.append(answer)
             if answer["done"]:
