@@ -77,6 +77,16 @@ _TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + _MARKS
 _DROP_MARKS = dict.fromkeys(map(ord, _MARKS))
 
 
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def isolate(text: str) -> str:
+    """``text`` isolated from its neighbours when it is right-to-left (a Hebrew header), so that in a
+    message such as ``טלפון "054-700-1234 ext. 5" has an extension`` the number does not join the
+    Hebrew run and show out of order. Left-to-right text is returned as it is."""
+    return f"\u2068{text}\u2069" if _RIGHT_TO_LEFT.search(text) else text
+
+
 def _trim(text: str) -> str:
     return text.strip(_TRIM)
 
@@ -592,7 +602,7 @@ class _RowValidator:
             return text, value
 
         def fail(header: str | None, text: str | None, reason: str) -> None:
-            message = f'{header} "{text}" {reason}' if text is not None else reason
+            message = f'{isolate(header or "")} "{text}" {reason}' if text is not None else reason
             errors.append(RowError(row, header, message))
 
         given: dict[str, str] = {}  # field -> the text of its cell, for messages
@@ -796,7 +806,8 @@ def validate_rows(
                 error = RowError(
                     row,
                     validator.number_header,
-                    f"{validator.number_header} {_display(phone, default_code)} is already on row {first}",
+                    f"{isolate(validator.number_header)} {_display(phone, default_code)} "
+                    f"is already on row {first}",
                 )
                 result = [*result, error] if isinstance(result, list) else [error]
         yield result

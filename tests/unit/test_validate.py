@@ -100,7 +100,12 @@ def test_an_impossible_number_is_refused_naming_column_and_value() -> None:
 def test_the_column_is_named_as_the_user_wrote_it() -> None:
     error = one_error({"מספר טלפון": ("12345", 12345)})
     assert error.column == "מספר טלפון"
-    assert error.message.startswith('מספר טלפון "12345"')
+    # isolated, so the number after it does not join the Hebrew run and show out of order
+    assert error.message.startswith('\u2068מספר טלפון\u2069 "12345"')
+
+
+def test_a_left_to_right_header_is_left_as_it_is_in_messages() -> None:
+    assert one_error({"Mobile": "12345"}).message.startswith('Mobile "12345"')
 
 
 @pytest.mark.parametrize("cell", ["call me", "054-700-000", "0547000000000", "+972", "*2700", "abc054"])
