@@ -298,6 +298,8 @@ class StepAnswer:
 COUNT_KEYS = ("uploaded", "rejected", "invalid", "failed", "skipped")
 #: Counts an action adds to the five every answer has.
 _EXTRA_COUNT: Mapping[str, tuple[str, ...]] = {"upload": (), "check": ("valid",), "remove": ("removed",)}
+#: Outcomes CallMarker confirmed.
+CONFIRMED = frozenset({Outcome.UPLOADED, Outcome.REMOVED})
 #: Outcomes that need no attention from the user.
 GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIPPED})
 
@@ -399,7 +401,9 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         StatusUpdate(
             row=r.row,
             status=r.outcome.value,
-            message=r.message,
+            # CallMarker's answer counts the whole batch ("100 new customers were created"), which
+            # would read as being about this one row: a confirmed row needs no message.
+            message="" if r.outcome in CONFIRMED else r.message,
             time=stamp,
             fingerprint=selection.fingerprint(rows_by_number[r.row]),
             key=rows_by_number[r.row].formatted[key_column],
