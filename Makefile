@@ -52,9 +52,11 @@ demo: $(SETUP)
 bench: $(SETUP)
 	$(PY) -m tests.bench
 
+# deploy/function.sh prints the function's URL last; the add-in is pushed with it.
 deploy:
-	deploy/function.sh
-	deploy/apps_script.sh
+	url="$$(deploy/function.sh)" || exit 1; \
+	FUNCTION_URL="$$(printf '%s\n' "$$url" | tail -n 1)" \
+	ID_TOKEN_AUDIENCE="$${ID_TOKEN_AUDIENCE:-$${ID_TOKEN_AUDIENCES%%,*}}" deploy/apps_script.sh
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis
