@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import flask
 import functions_framework
@@ -50,11 +50,11 @@ def upload_rows(request: flask.Request) -> flask.Response:
         return _error(405, "method_not_allowed", "Use POST.")
     try:
         caller = verify_caller(request.headers.get("Authorization"), settings)
-        job = Job.from_json(request.get_json(silent=True))
+        body = request.get_json(silent=True)
+        job = Job.from_json(body)  # refuses anything but a JSON object
+        cursor = cast(dict[str, Any], body).get("cursor")
         credentials = sheets_credentials(settings, request.headers.get("X-Sheets-Token"))
-        context = open_context(job, settings, credentials)
-        body = request.get_json(silent=True) or {}
-        answer = run_step(job, body.get("cursor"), context)
+        answer = run_step(job, cursor, open_context(job, settings, credentials))
     except AuthError as exc:
         logger.warning("caller refused: %s", exc, extra={"request_id": request_id})
         code = {401: "unauthenticated", 403: "forbidden"}.get(exc.http_status, "auth_unavailable")
