@@ -17,7 +17,6 @@ from typing import Any
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
-from phonenumbers.geocoder import country_name_for_number
 
 from callmarker_sheets.fields import STATUS_VALUES, Field, HeaderMap, Kind, field_for, fold
 from callmarker_sheets.model import RequestOptions, RowError, UploadItem
@@ -453,19 +452,34 @@ class _PhoneParser:
         )
 
 
-@lru_cache(maxsize=64)
+# English names of the countries whose numbers sheets here hold most. phonenumbers' geocoder knows
+# every country in every language, but loading it costs about 100 MB: others are named by their code.
+_COUNTRY_NAMES: Mapping[str, str] = {
+    "IL": "Israel", "PS": "the Palestinian territories", "US": "the United States", "CA": "Canada",
+    "GB": "the United Kingdom", "IE": "Ireland", "FR": "France", "DE": "Germany", "IT": "Italy",
+    "ES": "Spain", "PT": "Portugal", "NL": "the Netherlands", "BE": "Belgium", "CH": "Switzerland",
+    "AT": "Austria", "SE": "Sweden", "NO": "Norway", "DK": "Denmark", "FI": "Finland", "PL": "Poland",
+    "CZ": "Czechia", "HU": "Hungary", "RO": "Romania", "GR": "Greece", "CY": "Cyprus", "TR": "Turkey",
+    "RU": "Russia", "UA": "Ukraine", "BY": "Belarus", "GE": "Georgia", "AZ": "Azerbaijan",
+    "KZ": "Kazakhstan", "EG": "Egypt", "JO": "Jordan", "AE": "the United Arab Emirates", "MA": "Morocco",
+    "ET": "Ethiopia", "ZA": "South Africa", "IN": "India", "TH": "Thailand", "PH": "the Philippines",
+    "CN": "China", "JP": "Japan", "AU": "Australia", "NZ": "New Zealand", "BR": "Brazil",
+    "AR": "Argentina", "MX": "Mexico",
+}  # fmt: skip
+
+
 def _region_name(region: str) -> str:
-    example = phonenumbers.example_number(region)
-    name: str = country_name_for_number(example, "en") if example is not None else ""
-    return name or "its country"
+    if region in _COUNTRY_NAMES:
+        return _COUNTRY_NAMES[region]
+    return f"the region {region}" if region and region != "ZZ" else "its country"
 
 
 def _country_of(e164: str) -> str:
     try:
-        name: str = country_name_for_number(phonenumbers.parse(e164), "en")
+        parsed = phonenumbers.parse(e164)
     except NumberParseException:
-        name = ""
-    return name or "its country"
+        return "its country"
+    return _region_name(phonenumbers.region_code_for_number(parsed) or "")
 
 
 @lru_cache(maxsize=16)
