@@ -315,6 +315,8 @@ class CallMarkerBackend:
             self._customers: dict[str, CustomerRecord] = {}
             self._blacklist: set[str] = set()
             self._opportunities: list[Opportunity] = []
+            # the same opportunities by (number, product), so a large upload stays linear
+            self._opportunities_of: dict[tuple[str, int], list[Opportunity]] = {}
 
     # --- Seeding and inspection ----------------------------------------------------------------------
 
@@ -598,13 +600,14 @@ class CallMarkerBackend:
         return created, restored
 
     def _apply_opportunity(self, number: str, given: OpportunityInput) -> None:
-        same = [o for o in self._opportunities if o.number == number and o.product_id == given.product_id]
+        same = self._opportunities_of.setdefault((number, given.product_id), [])
         current = next((o for o in same if o.status == OPEN), None)
         if current is None:
             if given.status is not None and same and _repeats_closing(same[-1], given):
                 return  # this opportunity was closed just so already: sending it again changes nothing
             current = Opportunity(number=number, product_id=given.product_id)
             self._opportunities.append(current)
+            same.append(current)
         if given.crm_id is not None:
             current.crm_id = given.crm_id
         current.product_fields.update(given.product_fields)
