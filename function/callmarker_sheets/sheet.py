@@ -566,12 +566,20 @@ class Sheet:
                     continue
                 cells = [str(c) for c in shown[offset]] if offset < len(shown) else []
                 raws: list[object] = list(values[offset]) if offset < len(values) else []
+                # Let Google's answer go row by row as it is read: a 100,000-row step holds it twice.
+                if offset < len(shown):
+                    shown[offset] = []
+                if offset < len(values):
+                    values[offset] = []
                 used_width = max(used_width, len(_trimmed(cells)))
                 if all(_is_blank(c) for i, c in enumerate(cells) if i not in status_indexes):
                     empty.append(number)
                     continue
                 padded = (cells + [""] * n)[:n]
-                rows.append(SheetRow(number, tuple(padded), tuple((raws + [""] * n)[:n])))
+                # A raw value equal to what is shown (most text) shares its string: half the memory.
+                raw_padded = (raws + [""] * n)[:n]
+                same = tuple(f if f == r else r for f, r in zip(padded, raw_padded, strict=True))
+                rows.append(SheetRow(number, tuple(padded), same))
                 if status_columns:
                     status = {name: padded[i] for name, i in status_columns.items()}
                     if any(status.values()):
