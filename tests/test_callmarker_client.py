@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +122,49 @@ def messages(report: UploadReport) -> dict[int, str]:
 
 def accept_all(request: httpx.Request) -> httpx.Response:
     return ok(len(customers_of(request)))
+
+
+# --- items produced while requests go out ----------------------------------------------------
+
+
+def test_items_from_a_generator_are_sent_while_it_still_produces() -> None:
+    produced: list[int] = []
+    seen_at_first_request: list[int] = []
+
+    def rows() -> Iterator[UploadItem]:
+        for row in range(2, 1002):
+            produced.append(row)
+            yield item(row)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if not seen_at_first_request:
+            seen_at_first_request.append(len(produced))
+        return accept_all(request)
+
+    recorder = Recorder(answer)
+    report = asyncio.run(client(recorder, batch_size=100, concurrency=1).upload(rows()))
+
+    assert seen_at_first_request == [100]  # the first batch left before the other 900 rows existed
+    assert sorted(outcomes(report)) == list(range(2, 1002))
+    assert [len(b["customers"]) for b in recorder.bodies] == [100] * 10
+
+
+def test_rows_left_at_the_deadline_come_back_unsent_even_from_a_generator() -> None:
+    fake = FakeTime()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        fake.now += 10
+        return accept_all(request)
+
+    report = asyncio.run(
+        client(Recorder(slow), fake, batch_size=100, concurrency=1).upload(
+            (item(row) for row in range(2, 1002)), deadline=fake.now + 25
+        )
+    )
+
+    sent = set(outcomes(report))
+    assert sent == set(range(2, 202))
+    assert sorted(i.row for i in report.unsent) == list(range(202, 1002))
 
 
 # --- shape of the requests ------------------------------------------------------------------

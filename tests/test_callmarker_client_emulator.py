@@ -187,13 +187,18 @@ def test_a_wrong_token_stops_at_the_first_request(app: CallMarkerEmulator) -> No
 
 def test_an_unknown_campaign_stops_the_job_and_other_rows_are_not_lost(app: CallMarkerEmulator) -> None:
     unknown = RequestOptions(campaign="99")
-    rows = [UploadItem(row, unknown, {"number": number(row)}) for row in range(2, 12)] + job(200)
+    rows = [UploadItem(row, unknown, {"number": number(row)}) for row in range(300, 310)] + job(200)
     report = upload(client(app, batch_size=50, concurrency=1), rows)
 
     assert report.fatal == CallMarkerRequestError("campaign '99' does not exist")
-    assert len(app.requests) == 1
+    # the refusal is not repeated: it is the last request, and the only one for campaign 99
+    assert [r["body"].get("campaign") for r in app.requests].count("99") == 1
+    assert app.requests[-1]["body"].get("campaign") == "99"
     assert len(report.results) + len(report.unsent) == len(rows)
-    assert by_outcome(report) == {Outcome.REJECTED: set(range(2, 12))}
+    outcomes = by_outcome(report)
+    assert outcomes[Outcome.REJECTED] - NOT_VALID_ROWS == set(range(300, 310))
+    assert set(outcomes) <= {Outcome.REJECTED, Outcome.UPLOADED}
+    assert report.unsent  # what was not sent yet stays for the next step
 
 
 def test_customers_with_a_bad_field_are_found_and_the_rest_uploaded(app: CallMarkerEmulator) -> None:

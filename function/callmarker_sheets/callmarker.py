@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -252,26 +252,28 @@ class CallMarkerClient:
 
     async def upload(
         self,
-        items: Sequence[UploadItem],
+        items: Iterable[UploadItem],
         *,
         deadline: float | None = None,
         hard_deadline: float | None = None,
     ) -> UploadReport:
         """Send ``items`` and return an outcome for each one sent.
 
+        ``items`` may be a generator: batches are cut as workers ask for them, so producing the items
+        (validating rows) overlaps with the first requests instead of delaying them.
         ``deadline`` (a ``clock()`` value): no request or retry is started that would not end by then.
         ``hard_deadline``: a request still running then is given up (its rows end FAILED).
         """
         report = UploadReport()
         job = _Job(report, self.batch_size, deadline, hard_deadline)
-        queue: deque[tuple[RequestOptions, list[UploadItem]]] = deque(_batches(items, self.batch_size))
-        if queue:
+        feed = _Feed(items, self.batch_size)
+        if feed.any():
             # httpx's per-phase timeouts (5 s by default) must not cut a request shorter than ours.
             http_client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout)
             async with http_client as http, asyncio.TaskGroup() as workers:
-                for _ in range(min(self.concurrency, len(queue))):
-                    workers.create_task(self._work(job, http, queue))
-        report.unsent.extend(item for _, batch in queue for item in batch)
+                for _ in range(self.concurrency):
+                    workers.create_task(self._work(job, http, feed))
+        report.unsent.extend(feed.rest())
         logger.info(
             "CallMarker upload: %d rows, %d unsent, %d requests, %d retries, %d split requests",
             len(report.results),
@@ -290,16 +292,17 @@ class CallMarkerClient:
         )
         return report
 
-    async def _work(
-        self, job: _Job, http: httpx.AsyncClient, queue: deque[tuple[RequestOptions, list[UploadItem]]]
-    ) -> None:
-        while queue and not job.stopped and self._has_time(job):
-            options, batch = queue.popleft()
-            # The batch size may have dropped (a 413) since the queue was cut.
-            if len(batch) > job.batch_size:
-                queue.appendleft((options, batch[job.batch_size :]))
-                batch = batch[: job.batch_size]
-            await self._run(job, http, options, batch, split=False, counted=True, fallback=None)
+    async def _work(self, job: _Job, http: httpx.AsyncClient, feed: _Feed) -> None:
+        while not job.stopped and self._has_time(job):
+            batch = feed.next()
+            if batch is None:
+                return
+            options, items = batch
+            # The batch size may have dropped (a 413) since this batch was cut.
+            if len(items) > job.batch_size:
+                feed.put_back(options, items[job.batch_size :])
+                items = items[: job.batch_size]
+            await self._run(job, http, options, items, split=False, counted=True, fallback=None)
 
     def _has_time(self, job: _Job, wait: float = 0.0) -> bool:
         return job.deadline is None or self._clock() + wait + job.longest < job.deadline
@@ -616,15 +619,56 @@ class CallMarkerClient:
         )
 
 
-def _batches(items: Sequence[UploadItem], batch_size: int) -> list[tuple[RequestOptions, list[UploadItem]]]:
-    groups: dict[RequestOptions, list[UploadItem]] = {}
-    for item in items:
-        groups.setdefault(item.options, []).append(item)
-    return [
-        (options, group[start : start + batch_size])
-        for options, group in groups.items()
-        for start in range(0, len(group), batch_size)
-    ]
+class _Feed:
+    """Batches of items with equal request options, cut in the items' order as workers ask for them.
+
+    A batch is handed out as soon as its group has ``batch_size`` items (or the items end), so a
+    generator of items is consumed only as fast as requests go out.
+    """
+
+    def __init__(self, items: Iterable[UploadItem], batch_size: int) -> None:
+        self._items: Iterator[UploadItem] = iter(items)
+        self._size = batch_size
+        self._open: dict[RequestOptions, list[UploadItem]] = {}
+        self._ready: deque[tuple[RequestOptions, list[UploadItem]]] = deque()
+        self._ended = False
+
+    def any(self) -> bool:
+        """Whether there is anything to send (cuts the first batch to know)."""
+        batch = self.next()
+        if batch is None:
+            return False
+        self.put_back(*batch)
+        return True
+
+    def next(self) -> tuple[RequestOptions, list[UploadItem]] | None:
+        while not self._ready and not self._ended:
+            self._pull()
+        return self._ready.popleft() if self._ready else None
+
+    def put_back(self, options: RequestOptions, items: list[UploadItem]) -> None:
+        self._ready.appendleft((options, items))
+
+    def rest(self) -> list[UploadItem]:
+        """Every item not handed out (the items' producer is run to its end)."""
+        left = [item for _, batch in self._ready for item in batch]
+        left += [item for group in self._open.values() for item in group]
+        left += self._items
+        self._ready.clear()
+        self._open.clear()
+        self._ended = True
+        return left
+
+    def _pull(self) -> None:
+        for item in self._items:
+            group = self._open.setdefault(item.options, [])
+            group.append(item)
+            if len(group) >= self._size:
+                self._ready.append((item.options, self._open.pop(item.options)))
+                return
+        self._ended = True
+        self._ready.extend(self._open.items())
+        self._open.clear()
 
 
 def _halves(items: list[UploadItem]) -> tuple[list[UploadItem], list[UploadItem]]:

@@ -15,11 +15,12 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -368,35 +369,41 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
 
     # Every row read is validated, so a number already on another row is caught even when that row
     # was uploaded earlier (pending mode) or in an earlier step; only the job's rows not done are acted on.
+    # Validation runs as a generator that the client draws batches from: the first requests leave
+    # while later rows are still being checked, and the statuses' fingerprints are made meanwhile.
     to_do = {row.number for row in job_rows} - done
-    verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in selection.rows), headers, options)
+    key_column = headers.fields["number"]
     results: list[RowResult] = []
-    items: list[UploadItem] = []
-    for row, verdict in zip(selection.rows, verdicts, strict=True):
-        if row.number not in to_do:
-            continue
-        if isinstance(verdict, list):
-            results.append(_invalid(row.number, verdict))
-        elif job.action == "check":
-            results.append(RowResult(row.number, Outcome.VALID, "Ready to upload"))
-        else:
-            items.append(verdict)
+    marks: dict[int, tuple[str, str]] = {}  # row -> (fingerprint, key) for its status
+
+    def valid_items() -> Iterator[UploadItem]:
+        verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in selection.rows), headers, options)
+        for row, verdict in zip(selection.rows, verdicts, strict=True):
+            if row.number not in to_do:
+                continue
+            marks[row.number] = (selection.fingerprint(row), row.formatted[key_column])
+            if isinstance(verdict, list):
+                results.append(_invalid(row.number, verdict))
+            elif job.action == "check":
+                results.append(RowResult(row.number, Outcome.VALID, "Ready to upload"))
+            else:
+                yield verdict
 
     report = UploadReport()
-    if items:
+    if job.action == "check":
+        list(valid_items())  # gives every row its result and yields nothing to send
+    else:
         if ctx.client is None:
             raise RuntimeError("a CallMarker client is needed to upload")
         # Writing costs about what reading did: keep that for the end of the step, and stop starting
         # batches early enough that those in flight can finish before it.
         write_s = max(MIN_WRITE_RESERVE_S, read_s)
-        report = _upload(ctx, items, deadline - write_s - START_MARGIN_S, deadline - write_s)
+        report = _upload(ctx, valid_items(), deadline - write_s - START_MARGIN_S, deadline - write_s)
         if job.action == "remove":
             report.results = [_removed(r) for r in report.results]
         results.extend(report.results)
 
-    rows_by_number = {row.number: row for row in job_rows}
     stamp = _stamp(ctx.now(), info.time_zone)
-    key_column = headers.fields["number"]
     updates = [
         StatusUpdate(
             row=r.row,
@@ -405,8 +412,8 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             # would read as being about this one row: a confirmed row needs no message.
             message="" if r.outcome in CONFIRMED else r.message,
             time=stamp,
-            fingerprint=selection.fingerprint(rows_by_number[r.row]),
-            key=rows_by_number[r.row].formatted[key_column],
+            fingerprint=marks[r.row][0],
+            key=marks[r.row][1],
         )
         for r in sorted(results, key=lambda r: r.row)
     ]
@@ -488,13 +495,15 @@ def open_context(
     )
 
 
-def _upload(ctx: StepContext, items: list[UploadItem], deadline: float, hard_deadline: float) -> UploadReport:
+def _upload(
+    ctx: StepContext, items: Iterator[UploadItem], deadline: float, hard_deadline: float
+) -> UploadReport:
     client = cast(CallMarkerClient, ctx.client)
     if deadline <= ctx.clock():
         # Reading took the whole budget: still send one batch, so every step moves the job on.
-        first = items[: client.batch_size]
+        first = list(itertools.islice(items, client.batch_size))
         report = asyncio.run(client.upload(first))
-        report.unsent.extend(items[len(first) :])
+        report.unsent.extend(items)
         return report
     return asyncio.run(client.upload(items, deadline=deadline, hard_deadline=hard_deadline))
 
