@@ -300,10 +300,9 @@ def served_stack(rows: int) -> Iterator[Stack]:
 
 
 def function_pid(stack: Stack) -> int:
-    process = stack._process  # the stack keeps the function's process to itself
-    if process is None:
+    if stack.function_pid is None:
         raise RuntimeError("the function is not running as its own process")
-    return process.pid
+    return stack.function_pid
 
 
 def measure_size(n: int, seed: int) -> dict[str, Any]:

@@ -157,6 +157,11 @@ class Stack:
             self.function_url = f"{self._function.url}/"
         return self.function_url
 
+    @property
+    def function_pid(self) -> int | None:
+        """The function's process id when it runs as its own process (its memory can be read)."""
+        return self._process.pid if self._process is not None else None
+
     def function_log(self) -> str:
         """What the function's process printed (its JSON logs)."""
         if self._log is None:

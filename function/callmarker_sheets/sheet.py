@@ -447,15 +447,20 @@ class Selection:
     #: Columns holding anything in the header or in a row read: new status columns go to the right.
     used_width: int = 0
 
-    @property
-    def data_columns(self) -> tuple[int, ...]:
-        """Indexes of the user's columns: every header column that is not a status column."""
+    #: Indexes of the user's columns: every header column that is not a status column.
+    data_columns: tuple[int, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
         status = set(self.status_columns.values())
-        return tuple(i for i in range(len(self.headers)) if i not in status)
+        # worked out once: every row's fingerprint needs it
+        object.__setattr__(
+            self, "data_columns", tuple(i for i in range(len(self.headers)) if i not in status)
+        )
 
     def user_values(self, row: SheetRow) -> tuple[str, ...]:
         """The formatted values of a row's user columns (status columns left out)."""
-        return tuple(row.formatted[i] for i in self.data_columns)
+        formatted = row.formatted
+        return tuple(formatted[i] for i in self.data_columns)
 
     def fingerprint(self, row: SheetRow) -> str:
         """:func:`row_fingerprint` of the row's user columns."""
