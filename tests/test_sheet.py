@@ -516,7 +516,8 @@ def test_429_until_the_last_attempt_is_quota_exceeded(
 def test_5xx_until_the_last_attempt_is_unavailable(app: SheetsApp, client: Any) -> None:
     sid = new_spreadsheet(app, [HEADERS, lead(1)])
     sheet = Sheet.open(client, sid, 0)
-    app.backend.inject_errors([503, 500, 503, 503])
+    # a read asks for its two renders at once: both fail on each of their four attempts
+    app.backend.inject_errors([503, 500, 503, 503] * 2)
     with pytest.raises(SheetUnavailable, match="try again") as caught:
         sheet.read([(2, 2)])
     assert caught.value.status == 503
