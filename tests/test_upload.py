@@ -14,6 +14,7 @@ from google.oauth2.credentials import Credentials
 from gspread.utils import ValueInputOption
 
 from callmarker_sheets.callmarker import CallMarkerClient
+from callmarker_sheets.model import RequestOptions, UploadItem
 from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import STATUS_COLUMNS, Selection, Sheet, StatusUpdate, WriteReport, connect
 from callmarker_sheets.upload import (
@@ -25,6 +26,7 @@ from callmarker_sheets.upload import (
     Progress,
     StepContext,
     TooManyRows,
+    _Ahead,
     run_step,
 )
 from tests.emulators import callmarker, sheets
@@ -331,3 +333,35 @@ def test_sorting_during_the_step_leaves_every_status_on_its_own_row() -> None:
         for row in values[1:31]:
             expected = "invalid" if row[1].startswith("Bad") else "uploaded"
             assert row[status_col] == expected, row
+
+
+# ------------------------------------------------------------------- validation ahead of the client
+
+
+def _items(n: int) -> Iterator[UploadItem]:
+    for row in range(n):
+        yield UploadItem(row, RequestOptions(), {"number": f"05{row:08d}"})
+
+
+def test_rows_validated_ahead_arrive_all_and_in_order() -> None:
+    ahead = _Ahead(_items(1234), chunk=100, chunks_ahead=2)
+    assert [item.row for item in ahead] == list(range(1234))
+    ahead.close()
+
+
+def test_a_failure_while_validating_ahead_reaches_the_step() -> None:
+    def broken() -> Iterator[UploadItem]:
+        yield from _items(250)
+        raise ValueError("a validator bug")
+
+    ahead = _Ahead(broken(), chunk=100)
+    with pytest.raises(ValueError, match="a validator bug"):
+        list(ahead)
+    ahead.close()
+
+
+def test_giving_up_early_stops_the_thread_ahead() -> None:
+    ahead = _Ahead(_items(1_000_000), chunk=100, chunks_ahead=2)
+    assert next(ahead).row == 0
+    ahead.close()  # returns: the thread stopped although most rows were never drawn
+    assert not ahead._thread.is_alive()

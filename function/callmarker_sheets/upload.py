@@ -18,10 +18,12 @@ import hashlib
 import itertools
 import json
 import logging
+import queue
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -369,8 +371,8 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
 
     # Every row read is validated, so a number already on another row is caught even when that row
     # was uploaded earlier (pending mode) or in an earlier step; only the job's rows not done are acted on.
-    # Validation runs as a generator that the client draws batches from: the first requests leave
-    # while later rows are still being checked, and the statuses' fingerprints are made meanwhile.
+    # Validation runs in a thread ahead of the client, which draws batches from it: the first requests
+    # leave while later rows are still being checked, and the statuses' fingerprints are made meanwhile.
     to_do = {row.number for row in job_rows} - done
     key_column = headers.fields["number"]
     results: list[RowResult] = []
@@ -398,10 +400,19 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         # Writing costs about what reading did: keep that for the end of the step, and stop starting
         # batches early enough that those in flight can finish before it.
         write_s = max(MIN_WRITE_RESERVE_S, read_s)
-        report = _upload(ctx, valid_items(), deadline - write_s - START_MARGIN_S, deadline - write_s)
+        items = _Ahead(valid_items())
+        try:
+            report = _upload(ctx, items, deadline - write_s - START_MARGIN_S, deadline - write_s)
+        finally:
+            items.close()
         if job.action == "remove":
             report.results = [_removed(r) for r in report.results]
         results.extend(report.results)
+
+    # The rows' cells are not needed any more: let them go before the statuses are built and sent.
+    rows_read, job_size = len(selection.rows), len(job_rows)
+    selection = replace(selection, rows=(), previous={})
+    del job_rows
 
     stamp = _stamp(ctx.now(), info.time_zone)
     updates = [
@@ -438,7 +449,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             "job": progress.job,
             "action": job.action,
             "mode": job.mode,
-            "rows_read": len(selection.rows),
+            "rows_read": rows_read,
             "rows_finished": len(results),
             "rows_left": len(report.unsent),
             "counts": counts,
@@ -458,12 +469,12 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         done=finished,
         cursor=None if finished else progress.encode(),
         counts=counts,
-        total_rows=len(job_rows),
+        total_rows=job_size,
         processed_rows=processed,
         errors=progress.errors,
         retry_rows=progress.retry,
         message=_summary(
-            job.action, counts, len(job_rows), finished=finished, lost=lost, left_for_later=left_for_later
+            job.action, counts, job_size, finished=finished, lost=lost, left_for_later=left_for_later
         ),
         unmapped_columns=headers.unmapped,
         lost_rows=lost,
@@ -506,6 +517,68 @@ def _upload(
         report.unsent.extend(items)
         return report
     return asyncio.run(client.upload(items, deadline=deadline, hard_deadline=hard_deadline))
+
+
+class _Ahead(Iterator[UploadItem]):
+    """Runs ``source`` in a thread of its own, a few batches ahead of whoever iterates: its CPU work
+    (validating rows) overlaps with the event loop's waiting for CallMarker instead of holding the
+    requests back. Items cross in chunks, so the two threads seldom wait for each other."""
+
+    _END = object()
+
+    def __init__(self, source: Iterator[UploadItem], *, chunk: int = 500, chunks_ahead: int = 8) -> None:
+        self._chunk = chunk
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=chunks_ahead)
+        self._buffer: deque[UploadItem] = deque()
+        self._stop = threading.Event()
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, args=(source,), name="validate", daemon=True)
+        self._thread.start()
+
+    def _run(self, source: Iterator[UploadItem]) -> None:
+        try:
+            chunk: list[UploadItem] = []
+            for item in source:
+                chunk.append(item)
+                if len(chunk) >= self._chunk:
+                    self._put(chunk)
+                    chunk = []
+            self._put(chunk)
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            self._put(_Failure(exc))
+
+    def _put(self, value: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(value, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __next__(self) -> UploadItem:
+        while not self._buffer:
+            if self._ended:
+                raise StopIteration
+            value = self._queue.get()
+            if value is self._END:
+                self._ended = True
+            elif isinstance(value, _Failure):
+                self._ended = True
+                raise value.error
+            else:
+                self._buffer.extend(cast(list[UploadItem], value))
+        return self._buffer.popleft()
+
+    def close(self) -> None:
+        """Stop the thread if it is still producing (the consumer gave up), and wait for it."""
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: BaseException
 
 
 def _settled(selection: Selection, row: SheetRow) -> bool:
