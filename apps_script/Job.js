@@ -34,6 +34,7 @@ const COUNT_ORDER = Object.freeze(['uploaded', 'removed', 'valid', 'rejected', '
  * @property {Record<string, string | number | boolean | null>} options
  * @property {string | null} cursor the last answer's cursor, untouched
  * @property {string} title what the job is, in words
+ * @property {string} doneTitle the same once it has ended ("Uploaded 30 selected rows…")
  */
 
 /**
@@ -111,6 +112,7 @@ function newJob_(action, mode, spreadsheet, sheet, rows, settings) {
     options: requestOptions_(settings),
     cursor: null,
     title: ACTIONS[action].present + ' ' + what + ' of "' + sheet.getName() + '"',
+    doneTitle: ACTIONS[action].past + ' ' + what + ' of "' + sheet.getName() + '"',
   };
 }
 

@@ -212,7 +212,7 @@ test('progress: the bar advances step by step, then the summary offers to retry 
     ['75', 'Uploaded 9,000 of 12,000 rows…'],
   ]);
   assert.equal(await page.getAttribute('#bar', 'aria-valuenow'), '100');
-  assert.equal(await page.textContent('#job-title'), 'Uploading 12,000 selected rows of "Leads"');
+  assert.equal(await page.textContent('#job-title'), 'Uploaded 12,000 selected rows of "Leads"');
   assert.equal(await page.textContent('#progress-text'), 'Uploaded 12,000 of 12,000 rows.');
   assert.equal(await page.textContent('#summary-text'), 'Done: 11,997 uploaded, 2 invalid, 1 failed.');
   assert.equal(await page.textContent('#service-message'), 'Uploaded 11,997 rows; 3 need attention.');
@@ -222,6 +222,8 @@ test('progress: the bar advances step by step, then the summary offers to retry 
     'Row 118 · Phone: not a phone number: 054-700',
     'Row 2017 · Follow-up date: 31-02-2025 is not a date',
   ]);
+  // column names are isolated, so a Hebrew one cannot reorder the row number and the message
+  assert.deepEqual(await page.$$eval('#errors li bdi', (items) => items.map((i) => i.textContent)), ['Phone', 'Follow-up date']);
   assert.equal(await page.isVisible('#stop'), false);
   assert.equal(await page.textContent('#retry'), 'Retry failed rows (1)');
   // The cursors went through the browser and back untouched.
