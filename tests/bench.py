@@ -8,9 +8,11 @@ validation throughput. The last line is one JSON object with every figure (docs/
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -22,12 +24,13 @@ from typing import Any
 
 import httpx
 
+from callmarker_sheets.callmarker import CallMarkerClient
 from callmarker_sheets.fields import map_headers
-from callmarker_sheets.model import UploadItem
+from callmarker_sheets.model import Outcome, UploadItem
 from callmarker_sheets.sheet import STATUS_COLUMNS
 from callmarker_sheets.validate import JobOptions, validate_rows
-from tests.rowgen import HEADERS, PHONE, make_rows
-from tests.stack import CALLMARKER_TOKEN, CAMPAIGN, Stack, local_stack
+from tests.rowgen import HEADERS, PHONE, make_rows, sheet_of
+from tests.stack import ACCOUNT, CALLMARKER_TOKEN, CAMPAIGN, ROOT, Stack, local_stack
 
 #: The latencies the figures are taken at: one Sheets API call, one CallMarker request and customer.
 SHEETS_S = 0.15
@@ -52,13 +55,6 @@ WORKING_ROWS = ("uploaded", "rejected", "failed")
 # ------------------------------------------------------------------------------------------ the sheet
 
 
-def typed(formatted: str, raw: object) -> str:
-    """What a user types so the cell holds ``raw`` and shows ``formatted`` (text forced as text)."""
-    if formatted == "" or isinstance(raw, int | float):
-        return formatted
-    return "'" + formatted
-
-
 def seed_sheet(stack: Stack, rows: Sequence[tuple[list[str], list[object]]]) -> tuple[str, int]:
     """A spreadsheet holding ``rows`` under the headers, written straight into the emulator's backend.
 
@@ -71,7 +67,7 @@ def seed_sheet(stack: Stack, rows: Sequence[tuple[list[str], list[object]]]) -> 
     spreadsheet = backend.create_spreadsheet(
         "Leads", locale="iw_IL", time_zone="Asia/Jerusalem", sheets=[{"gridProperties": grid}]
     )
-    values = [list(HEADERS)] + [[typed(f, r) for f, r in zip(shown, raw, strict=True)] for shown, raw in rows]
+    values = sheet_of(rows)
     title = spreadsheet.sheets[0].title
     backend.values_update(spreadsheet.id, f"'{title}'!A1", {"values": values}, input_option="USER_ENTERED")
     return spreadsheet.id, spreadsheet.sheets[0].sheet_id
@@ -429,6 +425,52 @@ def naive_per_row_s(stack: Stack, *, seed: int, sample: int = NAIVE_SAMPLE) -> f
     return elapsed / sample
 
 
+# ------------------------------------------------------------------------------- the client alone
+
+CLIENT_ROWS = 100_000
+CLIENT_LATENCY_S = 0.1
+
+
+def client_upload(n: int = CLIENT_ROWS) -> dict[str, Any]:
+    """The CallMarker client alone: ``n`` validated rows to the emulator served as its own process,
+    100 ms a request, beside the floor ``ceil(requests / concurrency) * 100 ms``."""
+    headers, rows, _ = make_rows(n, invalid_share=0.0, seed=11)
+    numbered = ((i + 2, shown, raw) for i, (shown, raw) in enumerate(rows))
+    items = [
+        v for v in validate_rows(numbered, map_headers(headers), JobOptions()) if isinstance(v, UploadItem)
+    ]
+    settings = {**ACCOUNT, "latency": CLIENT_LATENCY_S}
+    command = [sys.executable, "-m", "tests.emulators.callmarker", "--port", "0", "--token", CALLMARKER_TOKEN]
+    emulator = subprocess.Popen(
+        [*command, "--settings", json.dumps(settings)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().split(" on ", 1)[1].strip()
+        client = CallMarkerClient(url, CALLMARKER_TOKEN, batch_size=BATCH, concurrency=CONCURRENCY)
+        started = time.monotonic()
+        report = asyncio.run(client.upload(items))
+        elapsed = time.monotonic() - started
+    finally:
+        emulator.terminate()
+        emulator.wait()
+    uploaded = sum(r.outcome is Outcome.UPLOADED for r in report.results)
+    if uploaded != len(items):
+        raise SystemExit(f"the client uploaded {uploaded} of {len(items)} rows")
+    floor = math.ceil(report.requests / CONCURRENCY) * CLIENT_LATENCY_S
+    print(
+        f"\nclient alone: {len(items):,} rows · {report.requests} requests · {elapsed:.2f} s"
+        f" · floor ceil({report.requests}/{CONCURRENCY}) × {CLIENT_LATENCY_S * 1000:.0f} ms = {floor:.2f} s"
+        f" · ratio {elapsed / floor:.2f}"
+    )
+    return {"rows": len(items), "requests": report.requests, "seconds": round(elapsed, 3),
+            "floor_s": round(floor, 3), "ratio_to_floor": round(elapsed / floor, 3)}  # fmt: skip
+
+
 # ----------------------------------------------------------------------------------------- validation
 
 
@@ -462,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     per_size = [measure_size(n, seed=i + 1) for i, n in enumerate(sizes)]
     rate = validation_rows_per_s()
+    client = None if args.quick else client_upload()
     print(
         f"\nvalidation: {rate:,.0f} rows/s on one core"
         f" (best of 3 over {VALIDATION_ROWS:,} rows; goal >= 20,000)"
@@ -474,6 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validation_rows_per_s": round(rate),
         "goals": GOALS,
         "sizes": per_size,
+        "client_upload": client,
     }
     missed = [
         name
