@@ -373,7 +373,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     # was uploaded earlier (pending mode) or in an earlier step; only the job's rows not done are acted on.
     # Validation runs in a thread ahead of the client, which draws batches from it: the first requests
     # leave while later rows are still being checked, and the statuses' fingerprints are made meanwhile.
-    to_do = {row.number for row in job_rows} - done
+    to_do = {row.number for row in job_rows if row.number not in done}
     key_column = headers.fields["number"]
     results: list[RowResult] = []
     marks: dict[int, tuple[str, str]] = {}  # row -> (fingerprint, key) for its status
@@ -670,9 +670,6 @@ class _IntervalSet:
 
     def __contains__(self, row: object) -> bool:
         return row in self._rows
-
-    def __rsub__(self, rows: set[int]) -> set[int]:
-        return rows - self._rows
 
     def add(self, row: int) -> None:
         self._rows.add(row)
