@@ -52,11 +52,12 @@ demo: $(SETUP)
 bench: $(SETUP)
 	$(PY) -m tests.bench
 
-# deploy/function.sh prints the function's URL last; the add-in is pushed with it.
+# deploy/function.sh prints the function's URL last; the add-in is pushed with it: into the script bound
+# to one spreadsheet, or with ADDON=1 as a new version of the domain-wide add-on (docs/deploy.md).
 deploy:
 	url="$$(deploy/function.sh)" || exit 1; \
 	FUNCTION_URL="$$(printf '%s\n' "$$url" | tail -n 1)" \
-	ID_TOKEN_AUDIENCE="$${ID_TOKEN_AUDIENCE:-$${ID_TOKEN_AUDIENCES%%,*}}" deploy/apps_script.sh
+	ID_TOKEN_AUDIENCE="$${ID_TOKEN_AUDIENCE:-$${ID_TOKEN_AUDIENCES%%,*}}" deploy/apps_script.sh $(if $(ADDON),--addon)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -41,10 +41,7 @@ function callFunction_(body) {
       method: 'post',
       contentType: 'application/json',
       payload: JSON.stringify(body),
-      headers: {
-        Authorization: 'Bearer ' + ScriptApp.getIdentityToken(),
-        'X-Sheets-Token': ScriptApp.getOAuthToken(),
-      },
+      headers: functionHeaders_(),
       muteHttpExceptions: true,
       followRedirects: false,
     });
@@ -59,6 +56,21 @@ function callFunction_(body) {
     return parseAnswer_(text);
   }
   throw userError_(failureMessage_(code, serviceMessage_(text)));
+}
+
+/**
+ * The headers of every call to the function. The ID token goes twice: Cloud Run's invoker check consumes
+ * X-Serverless-Authorization (and strips that token's signature), while Authorization reaches the
+ * function with its signature intact, so the function can verify the caller itself.
+ * @returns {GoogleAppsScript.URL_Fetch.HttpHeaders}
+ */
+function functionHeaders_() {
+  const bearer = 'Bearer ' + ScriptApp.getIdentityToken();
+  return {
+    Authorization: bearer,
+    'X-Serverless-Authorization': bearer,
+    'X-Sheets-Token': ScriptApp.getOAuthToken(),
+  };
 }
 
 /**

@@ -1,62 +1,28 @@
-"""deploy/function.sh against a fake gcloud that records its arguments and remembers what it created."""
+"""deploy/function.sh against a fake gcloud (tests/fake_gcloud.py) that refuses what the real one refuses,
+records its arguments and remembers what it created."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import sys
-import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "deploy" / "function.sh"
+from tests import fake_gcloud as gcloud_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "deploy" / "function.sh"
+FAKE = Path(gcloud_cli.__file__).resolve()
 TOKEN = "cm-live-5ecr3t-Zq9"
 PROJECT = "sales-il"
 SA_EMAIL = f"callmarker-upload@{PROJECT}.iam.gserviceaccount.com"
 URL = "https://callmarker-upload-abc123-zf.a.run.app"
-
-# Answers like gcloud for the few reads the script makes; keeps created things as files in STATE.
-FAKE_GCLOUD = textwrap.dedent(
-    """\
-    import json, os, sys
-    state = os.environ["FAKE_GCLOUD_STATE"]
-    args = sys.argv[1:]
-    stdin = sys.stdin.read() if "--data-file=-" in args else None
-    with open(os.path.join(state, "calls.jsonl"), "a") as log:
-        log.write(json.dumps({"args": args}) + "\\n")
-    if stdin is not None:
-        with open(os.path.join(state, "stdin.txt"), "a") as received:
-            received.write(stdin + "\\n")
-    def mark(name):
-        open(os.path.join(state, name), "w").close()
-    def marked(name):
-        return os.path.exists(os.path.join(state, name))
-    def missing(what):
-        sys.stderr.write(f"ERROR: (gcloud) NOT_FOUND: {what} was not found\\n")
-        sys.exit(1)
-    cmd = [a for a in args if not a.startswith("--")]
-    if cmd[:3] == ["config", "get-value", "project"]:
-        print(os.environ.get("FAKE_GCLOUD_PROJECT", ""))
-    elif cmd[:2] == ["secrets", "describe"]:
-        marked("secret") or missing("Secret " + cmd[2])
-    elif cmd[:2] == ["secrets", "create"]:
-        mark("secret")
-    elif cmd[:3] == ["iam", "service-accounts", "describe"]:
-        marked("sa") or missing("Service account " + cmd[3])
-    elif cmd[:3] == ["iam", "service-accounts", "create"]:
-        mark("sa")
-    elif cmd[:2] == ["secrets", "get-iam-policy"]:
-        if marked("binding"):
-            print("serviceAccount:" + os.environ["FAKE_GCLOUD_SA"])
-    elif cmd[:2] == ["secrets", "add-iam-policy-binding"]:
-        mark("binding")
-    elif cmd[:2] == ["functions", "describe"]:
-        print(os.environ["FAKE_GCLOUD_URL"])
-    """
-)
+AUDIENCES = "111-a.apps.googleusercontent.com,222-b.apps.googleusercontent.com"
 
 
 @dataclass
@@ -65,7 +31,9 @@ class Run:
     stdout: str
     stderr: str
     calls: list[list[str]]
-    stdin_seen: str
+    refused: list[dict[str, object]]
+    #: What each secret received on stdin, in order: (secret, value).
+    stdin: list[tuple[str, str]] = field(default_factory=list)
 
     def commands(self, *prefix: str) -> list[list[str]]:
         """The recorded calls whose words (options left out) start with ``prefix``."""
@@ -73,25 +41,32 @@ class Run:
             c for c in self.calls if [a for a in c if not a.startswith("--")][: len(prefix)] == list(prefix)
         ]
 
+    def flag(self, call: list[str], name: str) -> str:
+        (value,) = [a.partition("=")[2] for a in call if a.partition("=")[0] == name]
+        return value
+
 
 @pytest.fixture
 def fake_gcloud(tmp_path: Path) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    state = tmp_path / "state"
-    state.mkdir()
+    (tmp_path / "state").mkdir()
     gcloud = bin_dir / "gcloud"
-    gcloud.write_text(f"#!{sys.executable}\n{FAKE_GCLOUD}")
+    gcloud.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
     gcloud.chmod(0o755)
     return tmp_path
 
 
+def _lines(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    path.unlink()
+    return records
+
+
 def deploy(home: Path, *args: str, input: str = "", **env: str) -> Run:
     state = home / "state"
-    calls_file = state / "calls.jsonl"
-    stdin_file = state / "stdin.txt"
-    for f in (calls_file, stdin_file):
-        f.unlink(missing_ok=True)
     environment = {
         "PATH": f"{home / 'bin'}:/usr/bin:/bin",
         "HOME": str(home),
@@ -99,7 +74,7 @@ def deploy(home: Path, *args: str, input: str = "", **env: str) -> Run:
         "FAKE_GCLOUD_SA": SA_EMAIL,
         "FAKE_GCLOUD_URL": URL,
         "FAKE_GCLOUD_PROJECT": PROJECT,
-        "ID_TOKEN_AUDIENCES": "111-a.apps.googleusercontent.com,222-b.apps.googleusercontent.com",
+        "ID_TOKEN_AUDIENCES": AUDIENCES,
         "ALLOWED_DOMAINS": "example.co.il",
         "ALLOWED_EMAILS": "dana@gmail.com,avi@gmail.com",
         **env,
@@ -113,25 +88,75 @@ def deploy(home: Path, *args: str, input: str = "", **env: str) -> Run:
         timeout=60,
         check=False,
     )
-    calls = (
-        [json.loads(line)["args"] for line in calls_file.read_text().splitlines()]
-        if calls_file.exists()
-        else []
+    calls = [list(map(str, record["args"])) for record in _lines(state / "calls.jsonl")]  # type: ignore[call-overload]
+    refused = _lines(state / "refused.jsonl")
+    stdin = [(str(r["secret"]), str(r["value"])) for r in _lines(state / "stdin.jsonl")]
+    return Run(done.returncode, done.stdout, done.stderr, calls, refused, stdin)
+
+
+def assert_no_secret(run: Run) -> None:
+    secrets = [TOKEN, *(value for _, value in run.stdin)]
+    for secret in secrets:
+        assert secret not in run.stdout
+        assert secret not in run.stderr
+        assert all(secret not in arg for call in run.calls for arg in call)
+
+
+# ----------------------------------------------------------------------------------- the fake itself
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # the real CLI has no such flag on functions deploy: the invoker check is Cloud Run's
+        ["functions", "deploy", "f", "--gen2", "--no-invoker-iam-check"],
+        ["functions", "deploy", "f", "--gen2", "--cpu=1"],  # --cpu needs --memory
+        ["functions", "deploy", "f", "--gen2", "--set-env-vars=A=1", "--env-vars-file=x.yaml"],
+        ["functions", "deploy", "f", "--allow-unauthenticated", "--no-allow-unauthenticated"],
+        ["functions", "deploy", "f", "--gen2", "--timeout=3601s"],
+        ["run", "services", "update", "f", "--invoker-iam-check", "--no-invoker-iam-check"],
+        ["run", "services", "update", "f", "--clear-custom-audiences", "--add-custom-audiences=a"],
+        ["run", "services", "add-iam-policy-binding", "f", "--member=domain:example.co.il"],
+        ["secrets", "versions", "add", "s"],
+        ["secrets", "add-iam-policy-binding", "s", "--role=roles/secretmanager.secretAccessor"],
+        ["iam", "service-accounts", "create", "sa", "--display=x"],
+        ["frobnicate", "it"],
+    ],
+)
+def test_the_fake_gcloud_refuses_what_gcloud_refuses(args: list[str]) -> None:
+    with pytest.raises(gcloud_cli.Refused):
+        gcloud_cli.parse(args)
+
+
+def test_the_fake_gcloud_accepts_the_documented_forms() -> None:
+    command, positionals, flags = gcloud_cli.parse(
+        ["functions", "deploy", "f", "--gen2", "--memory=512Mi", "--cpu", "1", "--project=p"]
     )
-    stdin_seen = stdin_file.read_text() if stdin_file.exists() else ""
-    return Run(done.returncode, done.stdout, done.stderr, calls, stdin_seen)
+    assert command == ("functions", "deploy")
+    assert positionals == ["f"]
+    assert flags == {"--gen2": "", "--memory": "512Mi", "--cpu": "1", "--project": "p"}
 
 
-def assert_no_token(run: Run) -> None:
-    assert TOKEN not in run.stdout
-    assert TOKEN not in run.stderr
-    assert all(TOKEN not in arg for call in run.calls for arg in call)
+def test_domain_restricted_sharing_refuses_a_public_grant(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_GCLOUD_RESTRICTED_DOMAIN", "example.co.il")
+    base = ["run", "services", "add-iam-policy-binding", "f", "--role=roles/run.invoker"]
+    gcloud_cli.parse([*base, "--member=group:reps@example.co.il"])
+    gcloud_cli.parse([*base, "--member=domain:example.co.il"])
+    for member in ("allUsers", "user:dana@gmail.com"):
+        with pytest.raises(gcloud_cli.Refused, match="permitted customer"):
+            gcloud_cli.parse([*base, f"--member={member}"])
 
 
-def test_first_deploy_creates_the_secret_the_identity_and_the_function(fake_gcloud: Path) -> None:
-    run = deploy(fake_gcloud, CALLMARKER_TOKEN=TOKEN)
+# ---------------------------------------------------------------------------------------- the script
+
+
+def test_first_deploy_creates_the_secrets_the_identity_and_an_iam_protected_function(
+    fake_gcloud: Path,
+) -> None:
+    run = deploy(fake_gcloud, CALLMARKER_TOKEN=TOKEN, FAKE_GCLOUD_RESTRICTED_DOMAIN="example.co.il")
     assert run.returncode == 0, run.stderr
-    assert_no_token(run)
+    assert run.refused == []
+    assert_no_secret(run)
 
     (enable,) = run.commands("services", "enable")
     assert set(enable[2:-1]) == {
@@ -142,17 +167,24 @@ def test_first_deploy_creates_the_secret_the_identity_and_the_function(fake_gclo
         "artifactregistry.googleapis.com",
         "sheets.googleapis.com",
     }
-    assert f"--project={PROJECT}" in enable
 
-    (create_secret,) = run.commands("secrets", "create", "callmarker-token")
-    assert "--data-file=-" in create_secret
-    assert run.stdin_seen == TOKEN + "\n"  # the value reached gcloud through stdin, exactly
+    (create_token,) = run.commands("secrets", "create", "callmarker-token")
+    (create_key,) = run.commands("secrets", "create", "callmarker-cursor-key")
+    assert "--data-file=-" in create_token
+    assert "--data-file=-" in create_key
+    secrets = dict(run.stdin)
+    assert secrets["callmarker-token"] == TOKEN  # the value reached gcloud through stdin, exactly
+    key = secrets["callmarker-cursor-key"]
+    assert len(base64.urlsafe_b64decode(key)) == 32
+    assert set(key) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
 
     (create_sa,) = run.commands("iam", "service-accounts", "create", "callmarker-upload")
     assert f"--project={PROJECT}" in create_sa
-    (binding,) = run.commands("secrets", "add-iam-policy-binding", "callmarker-token")
-    assert f"--member=serviceAccount:{SA_EMAIL}" in binding
-    assert "--role=roles/secretmanager.secretAccessor" in binding
+    bindings = run.commands("secrets", "add-iam-policy-binding")
+    assert sorted(c[2] for c in bindings) == ["callmarker-cursor-key", "callmarker-token"]
+    for binding in bindings:
+        assert f"--member=serviceAccount:{SA_EMAIL}" in binding
+        assert "--role=roles/secretmanager.secretAccessor" in binding
     # Least privilege: no project-wide role is granted to anyone.
     assert run.commands("projects", "add-iam-policy-binding") == []
 
@@ -166,29 +198,84 @@ def test_first_deploy_creates_the_secret_the_identity_and_the_function(fake_gclo
         "--region=me-west1",
         f"--project={PROJECT}",
         f"--service-account={SA_EMAIL}",
-        "--set-secrets=CALLMARKER_TOKEN=callmarker-token:latest",
+        "--set-secrets=CALLMARKER_TOKEN=callmarker-token:latest,CURSOR_SIGNING_KEY=callmarker-cursor-key:latest",
         "--timeout=120s",
         "--memory=512Mi",
-        "--allow-unauthenticated",
+        "--no-allow-unauthenticated",
     ):
         assert expected in deploy_call
-    (env_vars,) = [a for a in deploy_call if a.startswith("--set-env-vars=")]
-    assert env_vars.removeprefix("--set-env-vars=^;^").split(";") == [
-        "ID_TOKEN_AUDIENCES=111-a.apps.googleusercontent.com,222-b.apps.googleusercontent.com",
-        "SHEETS_CREDENTIALS=caller",
+    assert "--allow-unauthenticated" not in deploy_call
+    assert not any(a.startswith("--cpu") for a in deploy_call)
+    assert run.flag(deploy_call, "--set-env-vars").removeprefix("^;^").split(";") == [
+        f"ID_TOKEN_AUDIENCES={AUDIENCES}",
         "ALLOWED_EMAILS=dana@gmail.com,avi@gmail.com",
         "ALLOWED_DOMAINS=example.co.il",
     ]
+
+    # IAM-protected: the add-in's client ids become custom audiences, the invoker check stays on.
+    (update,) = run.commands("run", "services", "update", "callmarker-upload")
+    assert "--invoker-iam-check" in update
+    assert run.flag(update, "--add-custom-audiences") == AUDIENCES
+    grants = run.commands("run", "services", "add-iam-policy-binding", "callmarker-upload")
+    assert {run.flag(g, "--member") for g in grants} == {"domain:example.co.il"}
+    assert all(run.flag(g, "--role") == "roles/run.invoker" for g in grants)
     assert run.stdout.strip().splitlines()[-1] == URL
+
+
+def test_with_only_emails_allowed_each_email_is_an_invoker(fake_gcloud: Path) -> None:
+    run = deploy(fake_gcloud, ALLOWED_DOMAINS="", CALLMARKER_TOKEN=TOKEN)
+    assert run.returncode == 0, run.stderr
+    grants = run.commands("run", "services", "add-iam-policy-binding")
+    assert {run.flag(g, "--member") for g in grants} == {"user:dana@gmail.com", "user:avi@gmail.com"}
+
+
+def test_emails_outside_the_domain_are_not_granted_but_named(fake_gcloud: Path) -> None:
+    run = deploy(fake_gcloud, CALLMARKER_TOKEN=TOKEN)
+    assert run.returncode == 0, run.stderr
+    grants = run.commands("run", "services", "add-iam-policy-binding")
+    assert {run.flag(g, "--member") for g in grants} == {"domain:example.co.il"}
+    assert "pass --invoker user:EMAIL" in run.stderr
+
+
+def test_a_group_decides_who_may_upload(fake_gcloud: Path) -> None:
+    run = deploy(
+        fake_gcloud,
+        "--invoker",
+        "group:callmarker-reps@example.co.il",
+        CALLMARKER_TOKEN=TOKEN,
+        FAKE_GCLOUD_RESTRICTED_DOMAIN="example.co.il",
+    )
+    assert run.returncode == 0, run.stderr
+    (grant,) = run.commands("run", "services", "add-iam-policy-binding")
+    assert run.flag(grant, "--member") == "group:callmarker-reps@example.co.il"
+
+
+def test_public_mode_switches_the_invoker_check_off_and_grants_nobody(fake_gcloud: Path) -> None:
+    run = deploy(
+        fake_gcloud,
+        "--invoker-mode",
+        "public",
+        CALLMARKER_TOKEN=TOKEN,
+        FAKE_GCLOUD_RESTRICTED_DOMAIN="example.co.il",
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.refused == []
+    (deploy_call,) = run.commands("functions", "deploy")
+    assert "--no-allow-unauthenticated" in deploy_call  # never an allUsers grant
+    (update,) = run.commands("run", "services", "update")
+    assert "--no-invoker-iam-check" in update
+    assert not any(a.startswith("--add-custom-audiences") for a in update)
+    assert run.commands("run", "services", "add-iam-policy-binding") == []
+    assert not any("allUsers" in arg for call in run.calls for arg in call)
 
 
 def test_a_second_run_creates_nothing(fake_gcloud: Path) -> None:
     assert deploy(fake_gcloud, CALLMARKER_TOKEN=TOKEN).returncode == 0
     again = deploy(fake_gcloud)  # no token needed once the secret exists
     assert again.returncode == 0, again.stderr
-    created = [c for c in again.calls if "create" in c or "add-iam-policy-binding" in c or "versions" in c]
+    created = [c for c in again.calls if "create" in c or ("secrets" in c and "add-iam-policy-binding" in c)]
     assert created == []
-    assert again.stdin_seen == ""
+    assert again.stdin == []
     assert len(again.commands("functions", "deploy")) == 1  # the function itself is updated in place
     assert again.stdout.strip() == URL
 
@@ -196,15 +283,15 @@ def test_a_second_run_creates_nothing(fake_gcloud: Path) -> None:
 def test_the_token_can_be_typed_at_the_prompt(fake_gcloud: Path) -> None:
     run = deploy(fake_gcloud, input=TOKEN + "\n")
     assert run.returncode == 0, run.stderr
-    assert run.stdin_seen == TOKEN + "\n"
-    assert_no_token(run)
+    assert dict(run.stdin)["callmarker-token"] == TOKEN
+    assert_no_secret(run)
 
 
 def test_no_token_for_a_new_secret_stops_before_creating_it(fake_gcloud: Path) -> None:
     run = deploy(fake_gcloud, input="")
     assert run.returncode != 0
     assert "no CallMarker token given" in run.stderr
-    assert run.commands("secrets", "create") == []
+    assert run.commands("secrets", "create", "callmarker-token") == []
     assert run.commands("functions", "deploy") == []
 
 
@@ -214,24 +301,39 @@ def test_rotate_token_adds_a_version(fake_gcloud: Path) -> None:
     assert run.returncode == 0, run.stderr
     (add,) = run.commands("secrets", "versions", "add", "callmarker-token")
     assert "--data-file=-" in add
-    assert run.stdin_seen == TOKEN + "\n"
-    assert_no_token(run)
+    assert run.stdin == [("callmarker-token", TOKEN)]
+    assert_no_secret(run)
+
+
+def test_rotate_cursor_key_adds_a_new_random_key(fake_gcloud: Path) -> None:
+    first = deploy(fake_gcloud, CALLMARKER_TOKEN=TOKEN)
+    run = deploy(fake_gcloud, "--rotate-cursor-key")
+    assert run.returncode == 0, run.stderr
+    (add,) = run.commands("secrets", "versions", "add", "callmarker-cursor-key")
+    assert "--data-file=-" in add
+    ((secret, key),) = run.stdin
+    assert secret == "callmarker-cursor-key"
+    assert len(base64.urlsafe_b64decode(key)) == 32
+    assert key != dict(first.stdin)["callmarker-cursor-key"]
+    assert_no_secret(run)
 
 
 def test_dry_run_prints_every_command_and_runs_none(fake_gcloud: Path) -> None:
     run = deploy(fake_gcloud, "--dry-run", "--project", "other-proj", CALLMARKER_TOKEN=TOKEN)
     assert run.returncode == 0, run.stderr
     assert run.calls == []
-    assert_no_token(run)
+    assert_no_secret(run)
     printed = [line for line in run.stdout.splitlines() if line.startswith("+ gcloud ")]
     words = [line.split()[2:4] for line in printed]
     assert ["services", "enable"] in words
-    assert ["secrets", "create"] in words
+    assert words.count(["secrets", "create"]) == 2
     assert ["iam", "service-accounts"] in words
     assert ["secrets", "add-iam-policy-binding"] in words
     assert ["functions", "deploy"] in words
+    assert ["run", "services"] in words
     assert "--project=other-proj" in run.stdout
-    assert "not shown" in run.stdout
+    assert "CallMarker token from CALLMARKER_TOKEN or the prompt, not shown" in run.stdout
+    assert "32 random bytes" in run.stdout
 
 
 def test_settings_by_flags(fake_gcloud: Path) -> None:
@@ -245,48 +347,35 @@ def test_settings_by_flags(fake_gcloud: Path) -> None:
         "cm-up",
         "--secret",
         "cm-token",
+        "--cursor-secret",
+        "cm-cursor",
         "--service-account",
         "cm-runtime",
-        "--sheets-credentials",
-        "service_account",
         "--env",
         "TIME_BUDGET_S=40",
         "--timeout",
         "300s",
         "--memory",
         "1Gi",
+        "--cpu",
+        "1",
         CALLMARKER_TOKEN=TOKEN,
     )
     assert run.returncode == 0, run.stderr
+    assert run.refused == []
     (deploy_call,) = run.commands("functions", "deploy", "cm-up")
     for expected in (
         "--region=europe-west1",
         "--project=p2",
         "--service-account=cm-runtime@p2.iam.gserviceaccount.com",
-        "--set-secrets=CALLMARKER_TOKEN=cm-token:latest",
+        "--set-secrets=CALLMARKER_TOKEN=cm-token:latest,CURSOR_SIGNING_KEY=cm-cursor:latest",
         "--timeout=300s",
         "--memory=1Gi",
+        "--cpu=1",
     ):
         assert expected in deploy_call
-    (env_vars,) = [a for a in deploy_call if a.startswith("--set-env-vars=")]
-    assert "SHEETS_CREDENTIALS=service_account" in env_vars.split(";")
-    assert "TIME_BUDGET_S=40" in env_vars.split(";")
-    assert "share each sheet with cm-runtime@p2.iam.gserviceaccount.com" in run.stderr
-
-
-def test_iam_keeps_cloud_run_in_front(fake_gcloud: Path) -> None:
-    run = deploy(fake_gcloud, "--iam", "--invoker", "group:sales@example.co.il", CALLMARKER_TOKEN=TOKEN)
-    assert run.returncode == 0, run.stderr
-    (deploy_call,) = run.commands("functions", "deploy")
-    assert "--no-allow-unauthenticated" in deploy_call
-    assert "--allow-unauthenticated" not in deploy_call
-    (audiences,) = run.commands("run", "services", "update", "callmarker-upload")
-    assert (
-        "--add-custom-audiences=111-a.apps.googleusercontent.com,222-b.apps.googleusercontent.com"
-        in audiences
-    )
-    (invoker,) = run.commands("functions", "add-invoker-policy-binding", "callmarker-upload")
-    assert "--member=group:sales@example.co.il" in invoker
+    assert "TIME_BUDGET_S=40" in run.flag(deploy_call, "--set-env-vars").split(";")
+    assert sorted(dict(run.stdin)) == ["cm-cursor", "cm-token"]
 
 
 @pytest.mark.parametrize(
@@ -294,10 +383,15 @@ def test_iam_keeps_cloud_run_in_front(fake_gcloud: Path) -> None:
     [
         ({"ID_TOKEN_AUDIENCES": ""}, (), "ID_TOKEN_AUDIENCES (--audiences) is required"),
         ({"ALLOWED_EMAILS": "", "ALLOWED_DOMAINS": ""}, (), "ALLOWED_EMAILS or ALLOWED_DOMAINS"),
-        ({}, ("--sheets-credentials", "mine"), "SHEETS_CREDENTIALS must be caller or service_account"),
+        ({}, ("--invoker-mode", "open"), "--invoker-mode must be iam or public"),
         ({}, ("--timeout", "30s"), "--timeout must be 60s to 3600s"),
+        ({}, ("--cpu", "lots"), "--cpu takes a number of vCPUs"),
         ({}, ("--env", f"CALLMARKER_TOKEN={TOKEN}"), "CALLMARKER_TOKEN comes from Secret Manager"),
-        ({}, ("--invoker", "user:a@b.c"), "--invoker only makes sense with --iam"),
+        ({}, ("--env", "CURSOR_SIGNING_KEY=abc"), "CURSOR_SIGNING_KEY comes from Secret Manager"),
+        ({}, ("--invoker-mode", "public", "--invoker", "user:a@b.c"), "--invoker only makes sense"),
+        ({}, ("--invoker", "allUsers"), "would let anyone call the function"),
+        ({}, ("--invoker", "reps@example.co.il"), "--invoker takes domain:DOMAIN, group:EMAIL"),
+        ({}, ("--sheets-credentials", "service_account"), "unknown option: --sheets-credentials"),
         ({}, ("--region",), "--region needs a value"),
         ({}, ("--bogus",), "unknown option: --bogus"),
         ({"FAKE_GCLOUD_PROJECT": ""}, (), "no project: pass --project"),

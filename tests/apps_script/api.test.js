@@ -19,7 +19,7 @@ function messageFor(outcome, options = {}) {
   return user.log.alerts[0].prompt;
 }
 
-test('the request: POST JSON to the function with the ID token and the Sheets token', () => {
+test('the request: POST JSON to the function with the ID token (for Cloud Run and for the function) and the Sheets token', () => {
   const { user, addIn } = scenario({ answers: [answer({ processed_rows: 4, total_rows: 4, counts: { uploaded: 4 } })] });
   user.select('A2:A5');
   addIn.uploadSelectedRows();
@@ -28,6 +28,7 @@ test('the request: POST JSON to the function with the ID token and the Sheets to
   assert.equal(request.method, 'POST');
   assert.equal(request.headers['Content-Type'], 'application/json');
   assert.equal(request.headers.Authorization, `Bearer ${user.idToken()}`);
+  assert.equal(request.headers['X-Serverless-Authorization'], `Bearer ${user.idToken()}`, 'Cloud Run consumes this one');
   assert.equal(request.headers['X-Sheets-Token'], user.oauthToken);
   assert.equal(request.muteHttpExceptions, true, 'status codes are read, not thrown');
   assert.deepEqual(request.json, {
