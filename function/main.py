@@ -23,6 +23,7 @@ from callmarker_sheets.sheet import (
     SheetQuotaExceeded,
     SheetUnavailable,
 )
+from callmarker_sheets.startup import Arrivals, process_started
 from callmarker_sheets.upload import Job, JobError, open_context, run_step
 
 logger = logging.getLogger("callmarker_sheets.main")
@@ -36,10 +37,13 @@ _SHEET_ERRORS: tuple[tuple[type[SheetError], int, str], ...] = (
     (SheetError, 400, "sheets_refused"),
 )
 _configured: Settings | None = None
+#: The first request of a cold start counts from the process's start: its caller has been waiting.
+_arrivals = Arrivals(process_started())
 
 
 @functions_framework.http
 def upload_rows(request: flask.Request) -> flask.Response:
+    arrived = _arrivals.arrival()
     request_id = _request_id(request)
     try:
         settings = _settings()
@@ -54,7 +58,7 @@ def upload_rows(request: flask.Request) -> flask.Response:
         job = Job.from_json(body)  # refuses anything but a JSON object
         cursor = cast(dict[str, Any], body).get("cursor")
         credentials = sheets_credentials(settings, request.headers.get("X-Sheets-Token"))
-        answer = run_step(job, cursor, open_context(job, settings, credentials))
+        answer = run_step(job, cursor, open_context(job, settings, credentials, arrived=arrived))
     except AuthError as exc:
         logger.warning("caller refused: %s", exc, extra={"request_id": request_id})
         code = {401: "unauthenticated", 403: "forbidden"}.get(exc.http_status, "auth_unavailable")

@@ -4,14 +4,17 @@ Every step costs a fixed number of Sheets API calls, whatever the number of rows
 ``spreadsheets.get``, read is two ``values.batchGet``, write is one ``values.batchGet`` and one
 ``values.batchUpdate`` (plus one ``spreadsheets.batchUpdate`` the first time the status columns do
 not fit in the grid). Calls that Google answers with 429 or 5xx are retried with the shared
-:class:`~callmarker_sheets.retry.RetryPolicy`.
+:class:`~callmarker_sheets.retry.RetryPolicy`, never past the step's deadline. A read whose
+``values:batchGet`` URL would be longer than :data:`MAX_URL_BYTES` (many ranges, a long non-Latin sheet
+title) is sent as ``values:batchGetByDataFilter``, a POST that carries the ranges in its body.
 
 Errors (each raised ``from`` gspread's ``APIError`` or the ``requests`` exception underneath)::
 
     SheetError                 anything else Google refused (a bad range, a bad request)
     ├── SheetNotFound          404: no such spreadsheet, or no sheet with that gid
     ├── SheetAccessDenied      401/403: the user may not read or edit it, or must sign in again
-    ├── SheetQuotaExceeded     429 still answered after the last attempt
+    │   └── SheetsApiDisabled  403: the Sheets API is not enabled in the Cloud project of the token
+    ├── SheetQuotaExceeded     429 still answered after the last attempt (or when time ran out)
     └── SheetUnavailable       5xx or no answer (network, timeout) after the last attempt
 """
 
@@ -35,6 +38,7 @@ from google.auth.exceptions import RefreshError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
+from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 from requests.adapters import BaseAdapter, HTTPAdapter
 
@@ -54,12 +58,15 @@ __all__ = [
     "SheetQuotaExceeded",
     "SheetRow",
     "SheetUnavailable",
+    "SheetsApiDisabled",
     "StatusUpdate",
     "WriteReport",
     "a1_block",
     "a1_column",
+    "batch_get_url_bytes",
     "connect",
     "find_status_columns",
+    "matched_values",
     "merge_intervals",
     "region_from_locale",
     "row_fingerprint",
@@ -74,9 +81,19 @@ STATUS_COLUMNS = ("CallMarker status", "CallMarker message", "CallMarker time", 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRY = RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=32.0)
 
-#: Above this many separate intervals, read their enclosing span instead: a batchGet URL carries
-#: every range, and Google refuses URLs much longer than a few thousand characters.
+#: Above this many separate intervals, read their enclosing span instead: every range is sent.
 MAX_READ_RANGES = 100
+#: A values:batchGet URL carries every range; Google's front end refuses URLs much longer than this.
+MAX_URL_BYTES = 8000
+#: A request started before the step's deadline may end at most this long after it, so that a step
+#: answers within the add-in's reach (45 s of budget + 10 s, under Apps Script's ~60 s UrlFetch limit).
+LATE_REQUEST_S = 10.0
+#: No attempt is given less time than this, even when the deadline is close or past.
+MIN_ATTEMPT_S = 2.0
+#: How Google says that an API is not enabled in the caller's project (google.rpc.ErrorInfo reason,
+#: and the older errors[].reason).
+_API_DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
+_BATCH_GET_BY_DATA_FILTER_URL = "https://sheets.googleapis.com/v4/spreadsheets/%s/values:batchGetByDataFilter"
 
 _SPREADSHEET_FIELDS = "properties.title,properties.locale,properties.timeZone,sheets.properties"
 _REGION = re.compile(r"^[A-Za-z]{2}$")
@@ -101,6 +118,10 @@ class SheetAccessDenied(SheetError):
     """The user may not read or edit the spreadsheet, or their sign-in has expired."""
 
 
+class SheetsApiDisabled(SheetAccessDenied):
+    """Google Sheets API is not enabled in the Cloud project the user's token was issued for."""
+
+
 class SheetQuotaExceeded(SheetError):
     """Google kept answering 429 (too many requests per minute) until the last attempt."""
 
@@ -117,6 +138,8 @@ class RetryingHTTPClient(HTTPClient):
 
     Unlike gspread's BackOffHTTPClient it gives up after ``retry.max_attempts``, waits with full
     jitter, honours Retry-After, and never sleeps for real when tests pass their own ``sleep``.
+    With a ``deadline`` (a ``clock()`` value) no wait is taken that would end after it, and no attempt
+    runs later than :data:`LATE_REQUEST_S` past it.
     """
 
     def __init__(
@@ -127,6 +150,8 @@ class RetryingHTTPClient(HTTPClient):
         retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float | None = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(auth, session)
         # gspread leaves auth unset when a session is given; its Client.expiry reads it.
@@ -134,6 +159,18 @@ class RetryingHTTPClient(HTTPClient):
         self.retry = retry
         self.sleep = sleep
         self.timeout = timeout
+        self._timeout = timeout  # gspread types its own as a pair as well
+        self.deadline = deadline
+        self.clock = clock
+
+    def _attempt_timeout(self) -> float | None:
+        if self.deadline is None:
+            return self._timeout
+        left = max(MIN_ATTEMPT_S, self.deadline + LATE_REQUEST_S - self.clock())
+        return left if self._timeout is None else min(self._timeout, left)
+
+    def _wait_fits(self, wait: float) -> bool:
+        return self.deadline is None or self.clock() + wait <= self.deadline
 
     def request(  # noqa: PLR0917 (gspread's own signature, which its endpoint methods call)
         self,
@@ -157,7 +194,7 @@ class RetryingHTTPClient(HTTPClient):
                     data=data,
                     files=files,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=self._attempt_timeout(),
                 )
             except RefreshError as exc:
                 raise SheetAccessDenied(
@@ -168,8 +205,9 @@ class RetryingHTTPClient(HTTPClient):
             except (requests.ConnectionError, requests.Timeout) as exc:
                 # A write retried after a lost answer repeats the same values into the same cells;
                 # only appendDimension could run twice, which leaves a few empty columns more.
-                if self.retry.should_retry(attempt):
-                    self.sleep(self.retry.delay(attempt))
+                wait = self.retry.delay(attempt)
+                if self.retry.should_retry(attempt) and self._wait_fits(wait):
+                    self.sleep(wait)
                     continue
                 raise SheetUnavailable(
                     f"Google Sheets did not answer after {attempt} attempts ({type(exc).__name__}): "
@@ -183,8 +221,10 @@ class RetryingHTTPClient(HTTPClient):
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if _retryable(response) and self.retry.should_retry(attempt, retry_after):
-                self.sleep(self.retry.delay(attempt, retry_after))
-                continue
+                wait = self.retry.delay(attempt, retry_after)
+                if self._wait_fits(wait):
+                    self.sleep(wait)
+                    continue
             error = APIError(response)
             raise _sheet_error(error, attempt, self._secrets()) from error
 
@@ -206,6 +246,17 @@ def _retryable(response: requests.Response) -> bool:
     return False
 
 
+def _api_disabled(response: requests.Response) -> bool:
+    """A 403 that says the API is not enabled for the token's project, by reason, not by wording."""
+    try:
+        error = response.json()["error"]
+        reasons = {d.get("reason") for d in error.get("details", []) if isinstance(d, dict)}
+        reasons |= {e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return bool(reasons & _API_DISABLED_REASONS)
+
+
 def _sheet_error(error: APIError, attempts: int, secrets: Sequence[str]) -> SheetError:
     code = error.response.status_code
     said = str(error.error.get("message") or "").strip()
@@ -215,6 +266,12 @@ def _sheet_error(error: APIError, attempts: int, secrets: Sequence[str]) -> Shee
     if code == 404:
         return SheetNotFound(
             f"The spreadsheet was not found{google}: check the link, and that it is shared with you.",
+            status=code,
+        )
+    if code == 403 and _api_disabled(error.response):
+        return SheetsApiDisabled(
+            "The Sheets API is not enabled in the script's Cloud project: enable the Google Sheets API "
+            "in the Google Cloud project of the add-in's script (APIs & Services > Library).",
             status=code,
         )
     if code in (401, 403) and not _retryable(error.response):
@@ -261,6 +318,8 @@ def connect(
     retry: RetryPolicy | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> gspread.Client:
     """A gspread client whose requests retry per ``retry`` and fail with :class:`SheetError`.
 
@@ -268,7 +327,8 @@ def connect(
     ``google.oauth2.credentials.Credentials(token)``, or a service account).
     ``emulator_host`` ("127.0.0.1:8085", as in SHEETS_EMULATOR_HOST) sends every Google API request
     to ``http://{emulator_host}`` instead. ``adapter`` (a requests adapter, such as an in-process
-    WSGI one) is mounted for the Google API hosts instead. ``sleep`` is how retries wait.
+    WSGI one) is mounted for the Google API hosts instead. ``sleep`` is how retries wait;
+    ``deadline`` (a ``clock()`` value) is when the step must be done: retries stop short of it.
     """
     if emulator_host and adapter is not None:
         raise ValueError("give emulator_host or adapter, not both")
@@ -278,7 +338,13 @@ def connect(
         for prefix in GOOGLE_API_PREFIXES:
             session.mount(prefix, mounted)
     http = RetryingHTTPClient(
-        credentials, session, retry=retry or DEFAULT_RETRY, sleep=sleep, timeout=timeout
+        credentials,
+        session,
+        retry=retry or DEFAULT_RETRY,
+        sleep=sleep,
+        timeout=timeout,
+        deadline=deadline,
+        clock=clock,
     )
     client = gspread.Client(credentials, session=session)
     client.http_client = http
@@ -346,6 +412,42 @@ def row_fingerprint(values: Sequence[str]) -> str:
         cells.pop()
     encoded = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def batch_get_url_bytes(spreadsheet_id: str, ranges: Sequence[str], params: Mapping[str, str]) -> int:
+    """The length of the values:batchGet URL gspread would send for these ranges, percent-encoded."""
+    url = SPREADSHEET_VALUES_BATCH_URL % spreadsheet_id
+    prepared = requests.Request("GET", url, params={**params, "ranges": list(ranges)}).prepare()
+    return len(prepared.url or "")
+
+
+def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]]]:
+    """The values of each asked range, in order, from a batchGetByDataFilter answer.
+
+    Each matched range names the request's filters it matched, which is how it is found; a range
+    that no answer names cannot be read as empty (it may hold rows), so that refuses the answer.
+    """
+    wrong = SheetError("Google Sheets gave an answer the function cannot read for the rows; try again.")
+    if not isinstance(answer, dict) or not isinstance(answer.get("valueRanges", []), list):
+        raise wrong
+    found: dict[str, list[list[Any]]] = {}
+    for matched in answer.get("valueRanges", []):
+        if not isinstance(matched, dict) or not isinstance(matched.get("valueRange", {}), dict):
+            raise wrong
+        values = matched.get("valueRange", {}).get("values", [])
+        if not isinstance(values, list):
+            raise wrong
+        for data_filter in matched.get("dataFilters", []):
+            a1 = data_filter.get("a1Range") if isinstance(data_filter, dict) else None
+            if isinstance(a1, str):
+                found[a1] = values
+    missing = [r for r in ranges if r not in found]
+    if missing:
+        raise SheetError(
+            f"Google Sheets answered no values for {len(missing)} of the {len(ranges)} ranges asked; "
+            "try again."
+        )
+    return [found[r] for r in ranges]
 
 
 def _is_blank(value: object) -> bool:
@@ -610,8 +712,17 @@ class Sheet:
         )
 
     def _batch_get(self, ranges: list[str], params: dict[str, Any]) -> list[list[list[Any]]]:
-        """The values of each range, in order (an empty list for a range with nothing in it)."""
-        answer = self._http.values_batch_get(self.info.spreadsheet_id, ranges, params=dict(params))
+        """The values of each range, in order (an empty list for a range with nothing in it).
+
+        One ``values:batchGet``, or one ``values:batchGetByDataFilter`` when the GET's URL would be
+        longer than :data:`MAX_URL_BYTES`.
+        """
+        spreadsheet_id = self.info.spreadsheet_id
+        if batch_get_url_bytes(spreadsheet_id, ranges, params) > MAX_URL_BYTES:
+            body = {"dataFilters": [{"a1Range": r} for r in ranges], **params}
+            response = self._http.request("post", _BATCH_GET_BY_DATA_FILTER_URL % spreadsheet_id, json=body)
+            return matched_values(ranges, response.json())
+        answer = self._http.values_batch_get(spreadsheet_id, ranges, params=dict(params))
         value_ranges = answer.get("valueRanges", [])
         if len(value_ranges) != len(ranges):
             raise SheetError(

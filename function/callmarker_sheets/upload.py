@@ -309,7 +309,11 @@ GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIP
 
 @dataclass
 class StepContext:
-    """The edges one step talks to, and its clock."""
+    """The edges one step talks to, and its clock.
+
+    ``deadline`` (a ``clock()`` value) is when the step must be done, counted from the request's
+    arrival (a cold start included); when None, ``budget_s`` from the start of ``run_step``.
+    """
 
     sheet: Sheet
     client: CallMarkerClient | None
@@ -318,12 +322,13 @@ class StepContext:
     max_rows: int = 50_000
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    deadline: float | None = None
 
 
 def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     """Read -> validate -> upload -> write, within ``ctx.budget_s``; the answer says how far the job got."""
     started = ctx.clock()
-    deadline = started + ctx.budget_s
+    deadline = ctx.deadline if ctx.deadline is not None else started + ctx.budget_s
     progress = Progress.decode(cursor, job.key())
     info = ctx.sheet.info
 
@@ -482,10 +487,25 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
 
 
 def open_context(
-    job: Job, settings: Settings, credentials: Credentials, *, sheets_adapter: BaseAdapter | None = None
+    job: Job,
+    settings: Settings,
+    credentials: Credentials,
+    *,
+    sheets_adapter: BaseAdapter | None = None,
+    arrived: float | None = None,
 ) -> StepContext:
-    """Connect the step's edges: the job's sheet (one Sheets call) and, unless only checking, CallMarker."""
-    gc = connect(credentials, emulator_host=settings.sheets_emulator_host, adapter=sheets_adapter)
+    """Connect the step's edges: the job's sheet (one Sheets call) and, unless only checking, CallMarker.
+
+    ``arrived`` (a ``time.monotonic()`` value, default now) is when the request's time began: the step's
+    deadline is the time budget after it, and no Sheets retry waits past it, opening the sheet included.
+    """
+    deadline = (time.monotonic() if arrived is None else arrived) + settings.time_budget_s
+    gc = connect(
+        credentials,
+        emulator_host=settings.sheets_emulator_host,
+        adapter=sheets_adapter,
+        deadline=deadline,
+    )
     sheet = Sheet.open(gc, job.spreadsheet_id, job.sheet_id)
     client = None
     if job.action != "check":
@@ -503,6 +523,7 @@ def open_context(
         budget_s=settings.time_budget_s,
         default_region=settings.default_region,
         max_rows=settings.max_rows,
+        deadline=deadline,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from .exceptions import ApiError, quota_exceeded, server_error
 
 # Which quota bucket each API call draws from (Drive calls are not Sheets quota).
-READ_CALLS = frozenset({"spreadsheets.get", "values.get", "values.batchGet"})
+READ_CALLS = frozenset({"spreadsheets.get", "values.get", "values.batchGet", "values.batchGetByDataFilter"})
 WRITE_CALLS = frozenset(
     {
         "spreadsheets.create",

@@ -685,6 +685,39 @@ class SheetsBackend:
                 result["valueRanges"] = value_ranges
             return result
 
+    def values_batch_get_by_data_filter(self, spreadsheet_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """values:batchGetByDataFilter with ``a1Range`` filters: each range read as values:batchGet
+        reads it, answered as a MatchedValueRange that names the filters of the request it matched
+        (identical filters share one). Developer-metadata and grid-range filters are not emulated."""
+        filters = body.get("dataFilters")
+        if not isinstance(filters, list) or not filters:
+            raise bad_request("Must specify at least one data filter.")
+        for key in body:
+            if key not in {"dataFilters", "majorDimension", "valueRenderOption", "dateTimeRenderOption"}:
+                raise bad_request(f'Invalid JSON payload received. Unknown name "{key}": Cannot find field.')
+        texts: list[str] = []
+        for data_filter in filters:
+            if not isinstance(data_filter, dict) or list(data_filter) != ["a1Range"]:
+                raise bad_request("The emulator answers data filters with a1Range only.")
+            if data_filter["a1Range"] not in texts:
+                texts.append(data_filter["a1Range"])
+        with self._lock:
+            spreadsheet = self.get(spreadsheet_id)
+            matched = [
+                {
+                    "valueRange": self._value_range(
+                        spreadsheet,
+                        text,
+                        body.get("valueRenderOption") or "FORMATTED_VALUE",
+                        body.get("dateTimeRenderOption") or "SERIAL_NUMBER",
+                        body.get("majorDimension") or "ROWS",
+                    ),
+                    "dataFilters": [f for f in filters if f["a1Range"] == text],
+                }
+                for text in texts
+            ]
+            return {"spreadsheetId": spreadsheet.id, "valueRanges": matched}
+
     def _value_range(
         self, spreadsheet: Spreadsheet, text: str, value_option: str, datetime_option: str, major: str
     ) -> dict[str, Any]:

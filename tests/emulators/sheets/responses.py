@@ -113,6 +113,10 @@ class SheetsApp:
             return "values.batchGet", lambda r, q: self.backend.values_batch_get(
                 sid, q.get("ranges", []), **_render(q)
             )
+        if rest == "/values:batchGetByDataFilter" and method == "POST":
+            return "values.batchGetByDataFilter", lambda r, q: self.backend.values_batch_get_by_data_filter(
+                sid, _body(r)
+            )
         if rest == "/values:batchUpdate" and method == "POST":
             return "values.batchUpdate", lambda r, q: self.backend.values_batch_update(sid, _body(r))
         if rest == "/values:batchClear" and method == "POST":
