@@ -14,7 +14,8 @@ import flask
 import functions_framework
 
 from callmarker_sheets.auth import AuthError, sheets_credentials, verify_caller
-from callmarker_sheets.config import ConfigError, Settings, get_settings
+from callmarker_sheets.config import ConfigError, Settings, deployment_revision, get_settings
+from callmarker_sheets.diagnose import diagnose, is_diagnosis
 from callmarker_sheets.logs import configure_logging, redact
 from callmarker_sheets.sheet import (
     SheetAccessDenied,
@@ -45,6 +46,8 @@ _arrivals = Arrivals(process_started())
 def upload_rows(request: flask.Request) -> flask.Response:
     arrived = _arrivals.arrival()
     request_id = _request_id(request)
+    if request.method == "POST" and is_diagnosis(request.get_json(silent=True)):
+        return _diagnosis(request, request_id)
     try:
         settings = _settings()
     except ConfigError as exc:
@@ -83,6 +86,27 @@ def upload_rows(request: flask.Request) -> flask.Response:
         },
     )
     return flask.jsonify(answer.to_json())
+
+
+def _diagnosis(request: flask.Request, request_id: str) -> flask.Response:
+    """The "Test connection" checklist; it changes nothing, and answers even when not configured."""
+    settings: Settings | ConfigError
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        settings = exc
+    report = diagnose(
+        authorization=request.headers.get("Authorization"),
+        sheets_token=request.headers.get("X-Sheets-Token"),
+        body=cast(dict[str, Any], request.get_json(silent=True)),
+        settings=settings,
+        revision=deployment_revision(),
+    )
+    logger.info(
+        "connection tested",
+        extra={"request_id": request_id, "checks": {c.name: c.ok for c in report.checks}},
+    )
+    return flask.jsonify(report.to_json())
 
 
 def _settings() -> Settings:

@@ -7,6 +7,7 @@ thread or as a process of its own (so a test can kill it in the middle of a step
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "function" / "main.py"
 CALLMARKER_TOKEN = "cm-local-token-7f3a9c"
 USER_OAUTH_TOKEN = "ya29.local-user-token"
+#: The token the tests' own Sheets client uses: its requests are told apart from the function's.
+HELPER_OAUTH_TOKEN = "ya29.local-test-helper-token"
 CAMPAIGN = "11"
 AGENTS = ("Garret Robel", "Dana Levi")
 #: What the CallMarker account behind the demo and the tests holds (tests/rowgen.py's rows use these).
@@ -70,6 +73,40 @@ class Served:
         self.server.server_close()
 
 
+class GoogleRequests:
+    """WSGI middleware in front of the Sheets emulator: every request made with the user's token (the
+    function's) is held to Google's discovery documents (``tests/discovery.py``) as it passes."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self._authorization = f"Bearer {token}"
+        #: (method, path, sorted query names, problems) of each request the function made.
+        self.seen: list[tuple[str, str, tuple[str, ...], list[str]]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_AUTHORIZATION") == self._authorization:
+            from tests import discovery
+
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            raw = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+            if environ.get("QUERY_STRING") and "?" not in raw:
+                raw += "?" + environ["QUERY_STRING"]
+            path, _, query = raw.partition("?")
+            method = environ["REQUEST_METHOD"]
+            problems = discovery.check(method, raw, body)
+            names = tuple(sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair}))
+            with self._lock:
+                self.seen.append((method, path, names, problems))
+        return self.app(environ, start_response)
+
+    def problems(self) -> list[str]:
+        with self._lock:
+            return [p for *_, problems in self.seen for p in problems]
+
+
 def serve(app: Any, name: str) -> Served:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
@@ -96,8 +133,9 @@ class Stack:
             tokens=[CALLMARKER_TOKEN], **{**ACCOUNT, **self.callmarker_settings}
         )
         self.issuer = TokenIssuer()
+        self.google_requests = GoogleRequests(self.sheets_app, USER_OAUTH_TOKEN)
         self._served = [
-            serve(self.sheets_app, "sheets-emulator"),
+            serve(self.google_requests, "sheets-emulator"),
             serve(self.callmarker_app, "callmarker-emulator"),
             serve(identity_app(self.issuer), "identity-emulator"),
         ]
@@ -124,8 +162,14 @@ class Stack:
             **self.function_env,
         }
 
-    def start_function(self, *, process: bool = False) -> str:
-        """Serve ``upload_rows`` with functions-framework: in a thread, or as its own process."""
+    def start_function(self, *, process: bool = False, front: Callable[[Any], Any] | None = None) -> str:
+        """Serve ``upload_rows`` with functions-framework: in a thread, or as its own process.
+
+        ``front`` wraps the function's WSGI app (in a thread only), as Cloud Run's front end stands
+        before it (``tests/cloud_run.py``).
+        """
+        if front is not None and process:
+            raise ValueError("a front end wraps the function served in a thread")
         if process:
             port = free_port()
             command = [sys.executable, "-m", "functions_framework", "--target", "upload_rows"]
@@ -151,9 +195,8 @@ class Stack:
                 self._saved_env.setdefault(key, os.environ.get(key))
                 os.environ[key] = value
             get_settings.cache_clear()
-            self._function = serve(
-                functions_framework.create_app(target="upload_rows", source=str(MAIN)), "function"
-            )
+            app = functions_framework.create_app(target="upload_rows", source=str(MAIN))
+            self._function = serve(front(app) if front is not None else app, "function")
             self.function_url = f"{self._function.url}/"
         return self.function_url
 
@@ -193,7 +236,7 @@ class Stack:
 
     def sheets_client(self) -> Any:
         """A gspread client on the Sheets emulator, as a user's browser would reach Google."""
-        return connect(Credentials(token=USER_OAUTH_TOKEN), emulator_host=self.sheets.host)
+        return connect(Credentials(token=HELPER_OAUTH_TOKEN), emulator_host=self.sheets.host)
 
     def new_spreadsheet(
         self,
@@ -226,11 +269,20 @@ class Stack:
         return self.issuer.sign(**claims)
 
     def call(
-        self, body: Mapping[str, Any], *, id_token: str | None = None, sheets_token: str = USER_OAUTH_TOKEN
+        self,
+        body: Mapping[str, Any],
+        *,
+        id_token: str | None = None,
+        sheets_token: str = USER_OAUTH_TOKEN,
+        for_cloud_run: bool = True,
     ) -> httpx.Response:
-        """One POST to the function, as the add-in makes it."""
+        """One POST to the function, as the add-in makes it: the ID token for Cloud Run's invoker check
+        (X-Serverless-Authorization) and for the function (Authorization), unless ``for_cloud_run`` is off."""
         assert self.function_url, "start_function() first"
-        headers = {"Authorization": f"Bearer {id_token or self.id_token()}", "X-Sheets-Token": sheets_token}
+        bearer = f"Bearer {id_token or self.id_token()}"
+        headers = {"Authorization": bearer, "X-Sheets-Token": sheets_token}
+        if for_cloud_run:
+            headers["X-Serverless-Authorization"] = bearer
         return self.http.post(self.function_url, json=dict(body), headers=headers)
 
     def run_job(self, body: Mapping[str, Any], *, max_steps: int = 1000) -> list[dict[str, Any]]:
@@ -272,8 +324,12 @@ class Stack:
 
 @contextmanager
 def local_stack(**kwargs: Any) -> Iterator[Stack]:
+    """A stack closed on exit; a job that ran without failing also has every Sheets request the
+    function made held to Google's discovery documents."""
     stack = Stack(**kwargs)
     try:
         yield stack
     finally:
         stack.close()
+    problems = stack.google_requests.problems()
+    assert not problems, "requests that Google's discovery documents do not allow:\n" + "\n".join(problems)

@@ -24,6 +24,7 @@ __all__ = [
     "Secret",
     "Settings",
     "SheetsCredentials",
+    "deployment_revision",
     "get_settings",
 ]
 
@@ -158,6 +159,11 @@ class Settings:
 def get_settings() -> Settings:
     """The process's settings, read from the environment once (``get_settings.cache_clear()`` re-reads)."""
     return Settings.from_env(os.environ)
+
+
+def deployment_revision(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The Cloud Run revision serving this process (K_REVISION, set by Cloud Run), None elsewhere."""
+    return environ.get("K_REVISION", "").strip() or None
 
 
 class _Env:
