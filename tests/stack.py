@@ -162,18 +162,40 @@ class Stack:
             **self.function_env,
         }
 
-    def start_function(self, *, process: bool = False, front: Callable[[Any], Any] | None = None) -> str:
+    def start_function(
+        self, *, process: bool = False, front: Callable[[Any], Any] | None = None, cold_start_s: float = 0.0
+    ) -> str:
         """Serve ``upload_rows`` with functions-framework: in a thread, or as its own process.
 
         ``front`` wraps the function's WSGI app (in a thread only), as Cloud Run's front end stands
-        before it (``tests/cloud_run.py``).
+        before it (``tests/cloud_run.py``). ``cold_start_s`` (a process only) is how long its process
+        waits before starting the server, as a slow container start would.
         """
         if front is not None and process:
             raise ValueError("a front end wraps the function served in a thread")
+        if cold_start_s and not process:
+            raise ValueError("a cold start is a process's")
         if process:
             port = free_port()
-            command = [sys.executable, "-m", "functions_framework", "--target", "upload_rows"]
-            command += ["--source", str(MAIN), "--host", "127.0.0.1", "--port", str(port)]
+            arguments = [
+                "--target",
+                "upload_rows",
+                "--source",
+                str(MAIN),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+            command = [sys.executable, "-m", "functions_framework", *arguments]
+            if cold_start_s:
+                command = [
+                    sys.executable,
+                    "-c",
+                    f"import runpy, sys, time; time.sleep({cold_start_s!r}); "
+                    f"sys.argv = ['functions_framework', *{arguments!r}]; "
+                    "runpy.run_module('functions_framework', run_name='__main__', alter_sys=True)",
+                ]
             self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - kept open while it runs
             self._process = subprocess.Popen(
                 command,
