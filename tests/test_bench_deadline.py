@@ -12,7 +12,7 @@ def test_the_deadline_scenario_reports_each_step_of_a_job_that_met_a_cold_start_
     steps = result["steps"]
     assert steps
     assert result["latest_answer_s"] == max(step["answer_s"] for step in steps)
-    # three 429s without Retry-After (waits of at most 1, 2 and 4 s) fit in the budget: the statuses are written
+    # three 429s without Retry-After (waits of at most 1, 2 and 4 s) fit in the budget: statuses written
     assert steps[-1]["status"] == 200
     assert steps[-1]["done"] is True
     assert steps[-1]["processed_rows"] == 60
