@@ -38,8 +38,9 @@ _SHEET_ERRORS: tuple[tuple[type[SheetError], int, str], ...] = (
     (SheetError, 400, "sheets_refused"),
 )
 _configured: Settings | None = None
-#: The first request of a cold start counts from the process's start: its caller has been waiting.
-_arrivals = Arrivals(process_started())
+#: On Cloud Run the first request of a cold start counts from the process's start: its caller has been
+#: waiting while the instance started.
+_arrivals = Arrivals(process_started() if deployment_revision() else None)
 
 
 @functions_framework.http

@@ -59,6 +59,13 @@ def test_the_first_request_of_a_cold_start_counts_from_the_process_start() -> No
     assert arrivals.arrival() == 111.0  # the next ones count from their own arrival
 
 
+def test_off_cloud_run_every_request_counts_from_its_arrival() -> None:
+    clock = Clock(110.0)
+    arrivals = Arrivals(None, clock=clock)
+    assert arrivals.cold_start_s == 0.0
+    assert arrivals.arrival() == 110.0
+
+
 def test_a_first_request_to_an_idle_instance_counts_from_its_arrival() -> None:
     clock = Clock(110.0)
     arrivals = Arrivals(100.0, clock=clock)

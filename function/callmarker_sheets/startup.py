@@ -33,18 +33,23 @@ def process_started(*, proc: Path = Path("/proc"), clock: Callable[[], float] = 
 
 
 class Arrivals:
-    """Hands each request the time it began. Created when the function is ready to serve."""
+    """Hands each request the time it began. Created when the function is ready to serve.
+
+    ``started`` is when the process started, or None where a process does not start for its first
+    request (off Cloud Run: a test, the demo, a server started by hand): every request then begins
+    when it arrives.
+    """
 
     def __init__(
         self,
-        started: float,
+        started: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
         window: float = READY_WINDOW_S,
     ) -> None:
-        self._started = started
         self._clock = clock
         self._ready = clock()
+        self._started = self._ready if started is None else started
         self._window = window
         self._first = True
         self._lock = threading.Lock()
