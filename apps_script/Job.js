@@ -248,7 +248,10 @@ function leaseFromSidebar_(job, takeOver) {
  * @returns {Answer}
  */
 function takeStep_(job) {
-  beatLease_(job.sheet_id, job.sheet_name, job.id, job.lang);
+  const lost = beatLease_(job.sheet_id, job.sheet_name, job.id, job.lang);
+  if (lost) {
+    throw userError_(lost);
+  }
   const answer = parseAnswer_(callFunction_(requestBody_(job)), job.spreadsheet_id, job.lang);
   if (answer.problem_rows_url) {
     PropertiesService.getDocumentProperties().setProperty(PROBLEM_ROWS_PREFIX + job.sheet_id, answer.problem_rows_url);
@@ -333,15 +336,14 @@ function runStep(job) {
  */
 function heartbeat(job) {
   checkJob_(job);
+  let lost = null;
   try {
-    beatLease_(job.sheet_id, job.sheet_name, job.id, job.lang);
-    return { held: true, message: '' };
-  } catch (error) {
-    if (isUserError_(error)) {
-      return { held: false, message: errorText_(error, 'message') };
-    }
-    throw error;
+    lost = beatLease_(job.sheet_id, job.sheet_name, job.id, job.lang);
+  } catch (_error) {
+    // A beat that could not happen (the document lock was busy) loses nothing: the next beat, or the
+    // next step, says whether the job still holds the tab.
   }
+  return { held: !lost, message: lost || '' };
 }
 
 /**

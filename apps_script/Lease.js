@@ -135,22 +135,24 @@ function checkTabFree_(request) {
 }
 
 /**
- * The heartbeat of a job that holds its lease. When the lease was taken over, throws a user error
- * naming who took it: the job must stop.
+ * The heartbeat of a job that holds its lease.
  * @param {number} sheetId
  * @param {string} sheetName
  * @param {string} jobId
  * @param {Language} lang
+ * @returns {string | null} null while the job holds the tab; once it was taken over, what to tell
+ *   (who took it): the job must stop
  */
 function beatLease_(sheetId, sheetName, jobId, lang) {
-  withDocumentLock_(lang, () => {
+  return withDocumentLock_(lang, () => {
     const properties = PropertiesService.getDocumentProperties();
     const lease = readLease_(properties, sheetId);
     if (!lease || lease.job_id !== jobId) {
-      throw userError_(takenOverMessage_(lang, lease, sheetName));
+      return takenOverMessage_(lang, lease, sheetName);
     }
     lease.heartbeat_at = nowMs_();
     properties.setProperty(LEASE_PREFIX + sheetId, JSON.stringify(lease));
+    return null;
   });
 }
 

@@ -163,6 +163,14 @@ test('a job whose lease was taken over stops, and says who took it', () => {
   assert.ok(JSON.parse(yossi.document.documentProperties.getProperty('callmarker.lease.0')).job_id !== job.id);
 });
 
+test('a heartbeat that cannot take the document lock is not taken for a lost tab', () => {
+  const { dana, danaAddIn, yossi, job } = twoEditors();
+  yossi.holdDocumentLock();
+  assert.deepEqual(plain(danaAddIn.heartbeat(job)), { held: true, message: '' });
+  yossi.releaseDocumentLock();
+  assert.deepEqual(dana.log.alerts, []);
+});
+
 test('a user who closed their own sidebar starts again on the tab without a question', () => {
   const { clock, dana, danaAddIn } = twoEditors();
   clock.advance(2 * MINUTE);
