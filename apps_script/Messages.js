@@ -440,7 +440,7 @@ const MESSAGES = Object.freeze({
     'customer_status.1': 'ממתין',
     'customer_status.10': 'לא מעוניין',
     'customer_status.11': 'מעוניין',
-    'customer_status.12': 'מעקב',
+    'customer_status.12': 'פולואפ',
     'customer_status.18': 'הושלם',
 
     'lease.lock_busy': 'עבודה אחרת מתחילה עכשיו בקובץ הזה. נסו שוב בעוד רגע.',

@@ -82,7 +82,7 @@ test('Send takes the tab and the job runs in the sidebar; Cancel leaves everythi
 test('the card in Hebrew: every sentence Hebrew, the values from the sheet and the function set apart', () => {
   const { user, addIn } = scenario({ locale: 'iw', sheetName: 'לידים', answers: [twentyRowPreview({
     columns: [{ column: 'טלפון', field: 'number', label: 'מספר טלפון' }],
-    options: [{ name: 'campaign', label: 'קמפיין', value: '11', text: '11' }, { name: 'status', label: 'סטטוס', value: 12, text: 'מעקב' }],
+    options: [{ name: 'campaign', label: 'קמפיין', value: '11', text: '11' }, { name: 'status', label: 'סטטוס', value: 12, text: 'פולואפ' }],
     errors: [{ row: 38, column: 'טלפון', message: '"054-700-1234 ext. 5" כולל שלוחה' }],
     unmapped_columns: [],
   })] });
@@ -94,7 +94,7 @@ test('the card in Hebrew: every sentence Hebrew, the values from the sheet and t
   assert.equal(user.log.requests[0].json.lang, 'he');
   assert.equal(card.title, 'להעלות 20 שורות שנבחרו מהגיליון "\u2068לידים\u2069"?');
   assert.deepEqual(card.facts.map((f) => f.label), ['שורות שיועלו', 'לא תקינות, לא יישלחו']);
-  assert.deepEqual(card.options.map((o) => [o.label, o.text]), [['קמפיין', '\u2068מבצע קיץ\u2069 (\u206811\u2069)'], ['סטטוס', '\u2068מעקב\u2069']]);
+  assert.deepEqual(card.options.map((o) => [o.label, o.text]), [['קמפיין', '\u2068מבצע קיץ\u2069 (\u206811\u2069)'], ['סטטוס', '\u2068פולואפ\u2069']]);
   assert.equal(card.errors[0].text, 'שורה 38 · \u2068טלפון\u2069: \u2068"054-700-1234 ext. 5" כולל שלוחה\u2069');
   assert.equal(card.send_label, 'העלאת 17 שורות');
   assert.match(user.log.sidebars[0].getContent(), /<html lang="he" dir="rtl">/);

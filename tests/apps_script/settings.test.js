@@ -117,7 +117,7 @@ test('each invalid setting gets its own message, in the user\'s language, and no
   }
   assert.deepEqual(document.documentProperties.getKeys(), []);
   const hebrew = scenario({ locale: 'iw' }).addIn.saveSettings({ status: '5' });
-  assert.equal(hebrew.errors.status, 'סטטוס הוא אחד מאלה: 1 ממתין, 10 לא מעוניין, 11 מעוניין, 12 מעקב, 18 הושלם.');
+  assert.equal(hebrew.errors.status, 'סטטוס הוא אחד מאלה: 1 ממתין, 10 לא מעוניין, 11 מעוניין, 12 פולואפ, 18 הושלם.');
 });
 
 test('the edges of the valid ranges are accepted, and empty means "not set"', () => {

@@ -229,7 +229,7 @@ test('settings in Hebrew: right to left, in Hebrew; choosing English reopens the
   assert.equal(await page.textContent('summary'), 'הגדרות');
   assert.equal(await page.textContent('label[for=campaign]'), 'מספר קמפיין');
   assert.deepEqual(await page.$$eval('#language option', (options) => options.map((o) => o.textContent)), ['לפי חשבון Google שלי (עברית)', 'English', 'עברית']);
-  assert.equal(await page.$eval('#status option[value="12"]', (o) => o.textContent), '12 · מעקב');
+  assert.equal(await page.$eval('#status option[value="12"]', (o) => o.textContent), '12 · פולואפ');
   await page.selectOption('#language', 'en');
   await page.click('#save');
   await page.waitForSelector('#save-status:has-text("נשמר.")');
@@ -429,7 +429,7 @@ function cardScenario({ hebrew = false, extraAnswers = [] } = {}) {
       unmapped_columns: [hebrew ? 'ציון ליד' : 'Lead score'],
       options: [
         { name: 'campaign', label: hebrew ? 'קמפיין' : 'Campaign', value: '11', text: '11' },
-        { name: 'status', label: hebrew ? 'סטטוס' : 'Status', value: 12, text: hebrew ? 'מעקב' : 'Follow Up' },
+        { name: 'status', label: hebrew ? 'סטטוס' : 'Status', value: 12, text: hebrew ? 'פולואפ' : 'Follow Up' },
         { name: 'override', label: hebrew ? 'עדכון לקוחות קיימים' : 'Update existing customers', value: true, text: hebrew ? 'כן' : 'Yes' },
       ],
       errors: [
@@ -486,7 +486,7 @@ test('the card in Hebrew reads right to left, and Cancel sends nothing', async (
   assert.equal(await page.$eval('body', (body) => body.ownerDocument.defaultView.getComputedStyle(body).direction), 'rtl');
   assert.equal(await page.textContent('#card-title'), 'להעלות 40 שורות שנבחרו מהגיליון "\u2068לידים\u2069"?');
   assert.deepEqual(await page.$$eval('#card-options dd', (cells) => cells.map((c) => c.textContent)),
-    ['\u2068מבצע קיץ\u2069 (\u206811\u2069)', '\u2068מעקב\u2069', '\u2068כן\u2069']);
+    ['\u2068מבצע קיץ\u2069 (\u206811\u2069)', '\u2068פולואפ\u2069', '\u2068כן\u2069']);
   assert.equal(await page.textContent('#card-problems li:first-child'), 'שורה 7 · \u2068טלפון\u2069: \u2068"054-700" קצר מדי למספר טלפון\u2069');
   assert.equal(await page.textContent('#send'), 'העלאת 37 שורות');
   await page.click('#cancel');
