@@ -1,16 +1,23 @@
 /**
  * The one way the add-in calls the Cloud Function: POST JSON with the user's identity, check the
- * answer, and turn every failure into a sentence the user can act on.
+ * answer, and turn every failure into a sentence the user can act on. Everything the function answers
+ * is checked here before any other code sees it.
  */
 
 /** The function's own messages are shown, but never at any length. */
 const MAX_SERVICE_MESSAGE_LENGTH = 300;
+/** How many problems an answer or a preview lists at most; the sheet holds every row's own. */
+const MAX_LISTED_ERRORS = 50;
+const MAX_LISTED_COLUMNS = 200;
+const MAX_COLUMN_NAME_LENGTH = 200;
 
 /**
- * Rows by outcome for the whole job so far: uploaded, rejected, invalid, failed, skipped, and any other
- * outcome the function counts for an action ("valid" when checking, "removed" when removing).
+ * Rows by outcome for the whole job so far: uploaded, sent, rejected, invalid, failed, skipped, and any
+ * other outcome the function counts for an action ("valid" when checking, "removed" when removing).
  * @typedef {Record<string, number>} Counts
  */
+
+/** @typedef {{row: number, column: string | null, message: string}} RowProblem */
 
 /**
  * @typedef {Object} Answer one step's answer; counts are for the whole job so far
@@ -19,20 +26,36 @@ const MAX_SERVICE_MESSAGE_LENGTH = 300;
  * @property {Counts} counts
  * @property {number} total_rows
  * @property {number} processed_rows
- * @property {{row: number, column: string | null, message: string}[]} errors the first 50
+ * @property {RowProblem[]} errors the first 50
  * @property {RowInterval[]} retry_rows
+ * @property {string[]} unmapped_columns headers that mean nothing to CallMarker: their cells are not sent
+ * @property {string | null} problem_rows_url the filter view of this tab's problem rows, once there is one
  * @property {string} message
  */
 
 /**
- * Sends one request to the function and returns its answer. Throws a user error on any failure.
+ * @typedef {Object} Preview what a job would do, from the function's read-only preview action
+ * @property {number} total_rows
+ * @property {number} to_send
+ * @property {number} invalid
+ * @property {number} skipped
+ * @property {number} left_for_later
+ * @property {{column: string, field: string, label: string}[]} columns
+ * @property {string[]} unmapped_columns
+ * @property {{name: string, label: string, value: unknown, text: string}[]} options
+ * @property {RowProblem[]} errors the first 50
+ */
+
+/**
+ * Sends one request to the function and returns its JSON answer, not yet checked. Throws a user error,
+ * in the request's language, on any failure.
  * @param {Record<string, unknown>} body
- * @returns {Answer}
+ * @returns {unknown}
  */
 function callFunction_(body) {
+  const lang = body.lang === 'he' ? 'he' : 'en';
   if (!CONFIG.functionUrl) {
-    throw userError_('The add-in does not know where its upload service is. Ask whoever set up the add-in ' +
-      'to run deploy/apps_script.sh with the function\'s URL.');
+    throw userError_(t_(lang, 'api.no_url'));
   }
   /** @type {GoogleAppsScript.URL_Fetch.HTTPResponse} */
   let response;
@@ -47,15 +70,18 @@ function callFunction_(body) {
     });
   } catch (_error) {
     // UrlFetchApp's own message names only the address; the user needs what to do instead.
-    throw userError_('Could not reach the upload service. Check your internet connection and try again; ' +
-      'if it keeps failing, ask whoever set up the add-in to check that the function is deployed.');
+    throw userError_(t_(lang, 'api.unreachable'));
   }
   const code = response.getResponseCode();
   const text = response.getContentText();
   if (code === 200) {
-    return parseAnswer_(text);
+    try {
+      return JSON.parse(text);
+    } catch (_error) {
+      throw userError_(t_(lang, 'api.unreadable'));
+    }
   }
-  throw userError_(failureMessage_(code, serviceMessage_(text)));
+  throw userError_(failureMessage_(code, serviceMessage_(text), lang));
 }
 
 /**
@@ -74,46 +100,171 @@ function functionHeaders_() {
 }
 
 /**
- * @param {string} text
+ * A step's answer, checked: anything that is not the function's answer is refused as a whole, and
+ * each listed item that is not what it should be is left out.
+ * @param {unknown} value the parsed JSON
+ * @param {string} spreadsheetId the job's, which a problem-rows link must point into
+ * @param {Language} lang
  * @returns {Answer}
  */
-function parseAnswer_(text) {
-  /** @type {any} */
-  let answer;
-  try {
-    answer = JSON.parse(text);
-  } catch (_error) {
-    answer = null;
-  }
-  if (!answer || typeof answer.done !== 'boolean' || typeof answer.counts !== 'object' || answer.counts === null) {
-    throw userError_('The upload service gave an answer the add-in cannot read. Try again; if it happens ' +
-      'again, ask whoever set up the add-in to check that the add-in and the function are the same version.');
+function parseAnswer_(value, spreadsheetId, lang) {
+  const answer = /** @type {Record<string, any>} */ (isObject_(value) ? value : {});
+  if (typeof answer.done !== 'boolean' || !isObject_(answer.counts)) {
+    throw userError_(t_(lang, 'api.unreadable'));
   }
   return {
     done: answer.done,
-    cursor: typeof answer.cursor === 'string' ? answer.cursor : null,
+    cursor: typeof answer.cursor === 'string' && answer.cursor ? answer.cursor : null,
     counts: readCounts_(answer.counts),
-    total_rows: Number(answer.total_rows) || 0,
-    processed_rows: Number(answer.processed_rows) || 0,
-    errors: Array.isArray(answer.errors) ? answer.errors : [],
-    retry_rows: Array.isArray(answer.retry_rows) ? answer.retry_rows : [],
-    message: typeof answer.message === 'string' ? answer.message : '',
+    total_rows: count_(answer.total_rows) || 0,
+    processed_rows: count_(answer.processed_rows) || 0,
+    errors: readProblems_(answer.errors),
+    retry_rows: readIntervals_(answer.retry_rows),
+    unmapped_columns: readColumnNames_(answer.unmapped_columns),
+    problem_rows_url: readProblemRowsUrl_(answer.problem_rows_url, spreadsheetId),
+    message: shortText_(answer.message),
   };
 }
 
 /**
+ * The preview action's answer, checked as strictly: a card must not show numbers nobody gave.
+ * @param {unknown} value the parsed JSON, {"preview": {...}}
+ * @param {Language} lang
+ * @returns {Preview}
+ */
+function parsePreview_(value, lang) {
+  const preview = /** @type {Record<string, any>} */ (isObject_(value) && isObject_(value.preview) ? value.preview : {});
+  const numbers = ['total_rows', 'to_send', 'invalid', 'skipped', 'left_for_later'].map((name) => count_(preview[name]));
+  if (numbers.some((n) => n === null)) {
+    throw userError_(t_(lang, 'api.preview_unreadable'));
+  }
+  const [totalRows, toSend, invalid, skipped, leftForLater] = /** @type {number[]} */ (numbers);
+  const columns = (Array.isArray(preview.columns) ? preview.columns : [])
+    .filter((c) => isObject_(c) && isText_(c.column) && isText_(c.field))
+    .slice(0, MAX_LISTED_COLUMNS)
+    .map((c) => ({ column: shortText_(c.column, MAX_COLUMN_NAME_LENGTH), field: shortText_(c.field, MAX_COLUMN_NAME_LENGTH),
+      label: isText_(c.label) ? shortText_(c.label, MAX_COLUMN_NAME_LENGTH) : shortText_(c.field, MAX_COLUMN_NAME_LENGTH) }));
+  const options = (Array.isArray(preview.options) ? preview.options : [])
+    .filter((o) => isObject_(o) && isText_(o.name) && isText_(o.label))
+    .slice(0, 20)
+    .map((o) => {
+      const plainValue = typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean' ? o.value : null;
+      return {
+        name: shortText_(o.name, 50),
+        label: shortText_(o.label, 100),
+        value: plainValue,
+        text: isText_(o.text) ? shortText_(o.text, 200) : plainValue === null ? '' : String(plainValue).slice(0, 200),
+      };
+    });
+  return {
+    total_rows: totalRows,
+    to_send: toSend,
+    invalid: invalid,
+    skipped: skipped,
+    left_for_later: leftForLater,
+    columns: columns,
+    unmapped_columns: readColumnNames_(preview.unmapped_columns),
+    options: options,
+    errors: readProblems_(preview.errors),
+  };
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, any>}
+ */
+function isObject_(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is string}
+ */
+function isText_(value) {
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+/**
+ * A whole number of rows, or null when the value is not one.
+ * @param {unknown} value
+ * @returns {number | null}
+ */
+function count_(value) {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
+}
+
+/**
+ * @param {unknown} value
+ * @param {number} [max]
+ * @returns {string}
+ */
+function shortText_(value, max = MAX_SERVICE_MESSAGE_LENGTH) {
+  if (typeof value !== 'string') {
+    return '';
+  }
+  const trimmed = value.trim();
+  return trimmed.length > max ? trimmed.slice(0, max - 1) + '…' : trimmed;
+}
+
+/**
  * @param {Record<string, unknown>} counts as the function sent them
- * @returns {Counts} the five every job has, then any other count that is a number
+ * @returns {Counts} the six every job has, then any other count that is a whole number
  */
 function readCounts_(counts) {
   /** @type {Counts} */
-  const read = { uploaded: 0, rejected: 0, invalid: 0, failed: 0, skipped: 0 };
+  const read = { uploaded: 0, sent: 0, rejected: 0, invalid: 0, failed: 0, skipped: 0 };
   for (const [name, value] of Object.entries(counts)) {
-    if (typeof value === 'number' && Number.isFinite(value)) {
-      read[name] = value;
+    const n = count_(value);
+    if (n !== null && /^[a-z_]{1,40}$/.test(name)) {
+      read[name] = n;
     }
   }
   return read;
+}
+
+/**
+ * @param {unknown} list
+ * @returns {RowProblem[]}
+ */
+function readProblems_(list) {
+  return (Array.isArray(list) ? list : [])
+    .filter((e) => isObject_(e) && count_(e.row) !== null && e.row >= 1 && typeof e.message === 'string' &&
+      (e.column === null || e.column === undefined || typeof e.column === 'string'))
+    .slice(0, MAX_LISTED_ERRORS)
+    .map((e) => ({ row: e.row, column: isText_(e.column) ? shortText_(e.column, MAX_COLUMN_NAME_LENGTH) : null, message: shortText_(e.message) }));
+}
+
+/**
+ * @param {unknown} list
+ * @returns {RowInterval[]}
+ */
+function readIntervals_(list) {
+  return (Array.isArray(list) ? list : [])
+    .filter((pair) => Array.isArray(pair) && pair.length === 2 && pair.every((n) => count_(n) !== null && n >= 1) && pair[0] <= pair[1])
+    .map((pair) => /** @type {RowInterval} */ ([pair[0], pair[1]]));
+}
+
+/**
+ * @param {unknown} list
+ * @returns {string[]}
+ */
+function readColumnNames_(list) {
+  return (Array.isArray(list) ? list : []).filter(isText_).slice(0, MAX_LISTED_COLUMNS).map((name) => shortText_(name, MAX_COLUMN_NAME_LENGTH));
+}
+
+/**
+ * A link to a filter view of this very spreadsheet, or null: the add-in opens no other address.
+ * @param {unknown} url
+ * @param {string} spreadsheetId
+ * @returns {string | null}
+ */
+function readProblemRowsUrl_(url, spreadsheetId) {
+  if (typeof url !== 'string' || url.length > 500) {
+    return null;
+  }
+  const prefix = 'https://docs.google.com/spreadsheets/d/' + spreadsheetId + '/';
+  return url.indexOf(prefix) === 0 && /^[\w\-./?#=&%:]+$/.test(url) ? url : null;
 }
 
 /**
@@ -126,9 +277,8 @@ function serviceMessage_(text) {
   try {
     const body = JSON.parse(text);
     const message = body && body.error && body.error.message;
-    if (typeof message === 'string' && message.trim()) {
-      const trimmed = message.trim();
-      return trimmed.length > MAX_SERVICE_MESSAGE_LENGTH ? trimmed.slice(0, MAX_SERVICE_MESSAGE_LENGTH - 1) + '…' : trimmed;
+    if (isText_(message)) {
+      return shortText_(message);
     }
   } catch (_error) {
     // not JSON: not the function speaking
@@ -140,56 +290,41 @@ function serviceMessage_(text) {
  * What to tell the user for a failed call. serviceMessage is the function's sentence, when it sent one.
  * @param {number} code
  * @param {string | null} serviceMessage
+ * @param {Language} lang
  * @returns {string}
  */
-function failureMessage_(code, serviceMessage) {
-  const said = serviceMessage ? ' The service said: "' + serviceMessage + '"' : '';
+function failureMessage_(code, serviceMessage, lang) {
+  const said = serviceMessage ? t_(lang, 'api.said', { message: serviceMessage }) : '';
   switch (code) {
     case 400:
-      return 'The upload service could not understand the request.' + said +
-        ' Reload the spreadsheet and try again; if it happens again, report it.';
-    case 401:
-      return 'The upload service did not accept your Google sign-in.' + said +
-        ' Reload the spreadsheet and try again; if it keeps happening, ask whoever set up the add-in to ' +
-        'check the audience the function accepts' + audienceHint_() + '.';
     case 403:
-      return 'You are not allowed to upload from this spreadsheet.' + said +
-        ' Check that you can edit this spreadsheet, or ask whoever set up the add-in to allow your account.';
-    case 404:
-      if (!serviceMessage) {
-        return 'The upload service was not found at its address. Ask whoever set up the add-in to run ' +
-          'deploy/apps_script.sh again with the function\'s URL.';
-      }
-      return 'The upload service could not find this spreadsheet or sheet.' + said +
-        ' If the sheet was deleted or moved, select rows on an existing sheet and try again.';
     case 413:
-      return 'Too many rows for one job.' + said + ' Select fewer rows and try again.';
     case 422:
-      return 'The header row needs attention.' + said + ' Check the header row (set in Settings): it needs ' +
-        'a phone column, such as "Phone" or "טלפון".';
     case 429:
-      return 'The upload service is busy right now.' + said + ' Wait a minute, then try again.';
+      return t_(lang, 'api.' + code, { said: said });
+    case 401:
+      return t_(lang, 'api.401', { said: said, hint: audienceHint_(lang) });
+    case 404:
+      return serviceMessage ? t_(lang, 'api.404', { said: said }) : t_(lang, 'api.404_address');
     case 500:
-      return 'The upload service failed unexpectedly. Try again; if it keeps failing, tell whoever set up ' +
-        'the add-in the time it happened.';
+      return t_(lang, 'api.500');
     case 502:
-      return 'CallMarker could not be reached, or it refused the add-in\'s CallMarker token.' + said +
-        ' Try again in a few minutes; if it keeps failing, ask whoever set up the add-in to check the ' +
-        'CallMarker token.';
+      return t_(lang, 'api.502', { said: said });
     case 503:
     case 504:
-      return 'The upload service is not available right now. Try again in a few minutes.';
+      return t_(lang, 'api.503');
     default:
-      return 'The upload service answered with an error (HTTP ' + code + ').' + said + ' Try again later.';
+      return t_(lang, 'api.other', { said: said, code: code });
   }
 }
 
 /**
  * When the ID token was issued to another audience than the one the function was deployed to
  * accept, says both: that is a setup mistake, not the user's. Reads only the token's public claims.
+ * @param {Language} lang
  * @returns {string}
  */
-function audienceHint_() {
+function audienceHint_(lang) {
   if (!CONFIG.idTokenAudience) {
     return '';
   }
@@ -198,7 +333,7 @@ function audienceHint_() {
     const padded = payload + '='.repeat((4 - (payload.length % 4)) % 4);
     const claims = JSON.parse(Utilities.newBlob(Utilities.base64DecodeWebSafe(padded)).getDataAsString());
     if (claims.aud && claims.aud !== CONFIG.idTokenAudience) {
-      return ' (the add-in signs in as ' + claims.aud + ', the function expects ' + CONFIG.idTokenAudience + ')';
+      return t_(lang, 'api.audience_hint', { actual: String(claims.aud), expected: CONFIG.idTokenAudience });
     }
   } catch (_error) {
     // the hint is a courtesy; the main message stands without it

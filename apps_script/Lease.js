@@ -1,32 +1,58 @@
 /**
- * One job at a time per spreadsheet: a short lease in the document's properties, changed only under
- * the document lock. A lease outlives one execution (the sidebar drives a job over many), so the
- * lock alone cannot do this; a lease that is not renewed expires.
+ * One job at a time on each sheet tab: a lease in the document's properties, naming the job, its
+ * action and who runs it, changed only under the document lock. A lease outlives one execution (the
+ * sidebar drives a job over many), so the lock alone cannot do this. Whoever runs the job beats a
+ * heartbeat; a lease whose heartbeat stopped for a minute may be taken over, once someone confirms it.
+ * Nothing here shows anything: a time-driven trigger can take and give back leases the same way.
  */
 
-const LEASE_PROPERTY = 'callmarker.lease';
-/** Renewed before every step; a step takes about a minute at most, so this survives a slow one. */
-const LEASE_MS = 5 * 60 * 1000;
+const LEASE_PREFIX = 'callmarker.lease.';
+/** A lease whose heartbeat is older than this is stale: its job is no longer driven by anyone. */
+const STALE_AFTER_MS = 60 * 1000;
+/** The sidebar beats this often while a job runs, whatever the step under way. */
+const HEARTBEAT_MS = 20 * 1000;
 const LOCK_WAIT_MS = 10 * 1000;
 
 /**
  * @typedef {Object} Lease
  * @property {string} job_id
+ * @property {Action} action
  * @property {string} email the holder's, '' when Google does not tell it
  * @property {number} started_at ms since the epoch
- * @property {number} expires_at ms since the epoch
+ * @property {number} heartbeat_at ms since the epoch: the last sign that someone drives the job
  */
+
+/**
+ * What a lease means for a job that wants the tab. Pure.
+ *  free: nobody holds it, or this job does; own: the same user's other job, alive;
+ *  held: someone else's job, alive; stale: another job whose heartbeat stopped.
+ * @param {Lease | null} lease
+ * @param {string} jobId
+ * @param {string} email
+ * @param {number} now
+ * @returns {'free' | 'own' | 'held' | 'stale'}
+ */
+function leaseVerdict_(lease, jobId, email, now) {
+  if (!lease || lease.job_id === jobId) {
+    return 'free';
+  }
+  if (now - lease.heartbeat_at >= STALE_AFTER_MS) {
+    return 'stale';
+  }
+  return lease.email && lease.email === email ? 'own' : 'held';
+}
 
 /**
  * Runs fn while holding the document lock, which is held only for the few reads and writes of fn.
  * @template T
+ * @param {Language} lang
  * @param {() => T} fn
  * @returns {T}
  */
-function withDocumentLock_(fn) {
+function withDocumentLock_(lang, fn) {
   const lock = LockService.getDocumentLock();
   if (!lock.tryLock(LOCK_WAIT_MS)) {
-    throw userError_('Another upload is starting on this spreadsheet. Try again in a moment.');
+    throw userError_(t_(lang, 'lease.lock_busy'));
   }
   try {
     return fn();
@@ -37,87 +63,169 @@ function withDocumentLock_(fn) {
 
 /**
  * @param {GoogleAppsScript.Properties.Properties} properties
+ * @param {number} sheetId
  * @returns {Lease | null}
  */
-function readLease_(properties) {
-  const saved = properties.getProperty(LEASE_PROPERTY);
-  if (!saved) {
+function readLease_(properties, sheetId) {
+  const lease = readJson_(properties.getProperty(LEASE_PREFIX + sheetId));
+  // A lease that cannot be read is treated as absent rather than block the tab for good.
+  if (!lease || typeof lease.job_id !== 'string' || typeof lease.heartbeat_at !== 'number') {
     return null;
   }
-  try {
-    return JSON.parse(saved);
-  } catch (_error) {
-    return null; // unreadable: treat as expired rather than block every upload
+  return /** @type {Lease} */ (lease);
+}
+
+/**
+ * @typedef {Object} LeaseRequest
+ * @property {number} sheet_id
+ * @property {string} sheet_name for messages
+ * @property {string} job_id
+ * @property {Action} action
+ * @property {string} email who asks, '' when unknown
+ * @property {Language} lang
+ * @property {string | null} [take_over] the job id of a stale lease the user agreed to take over
+ */
+
+/**
+ * Takes the tab's lease for a job, or beats its heartbeat when the job holds it already. A live lease
+ * of another job refuses with a user error that names its holder and action; a stale one is taken only
+ * when the request names it in take_over, else it is returned for the caller to ask the user.
+ * @param {LeaseRequest} request
+ * @returns {{lease: Lease, stale: null} | {lease: null, stale: Lease}}
+ */
+function takeLease_(request) {
+  return withDocumentLock_(request.lang, () => {
+    const properties = PropertiesService.getDocumentProperties();
+    const now = nowMs_();
+    const lease = readLease_(properties, request.sheet_id);
+    const verdict = leaseVerdict_(lease, request.job_id, request.email, now);
+    if (lease && (verdict === 'held' || verdict === 'own')) {
+      throw userError_(busyMessage_(request.lang, lease, verdict, request.sheet_name, now));
+    }
+    // The same user's stale job is theirs to replace without a question: they closed its sidebar.
+    const ownStale = lease && verdict === 'stale' && lease.email && lease.email === request.email;
+    if (lease && verdict === 'stale' && !ownStale && request.take_over !== lease.job_id) {
+      return { lease: null, stale: lease };
+    }
+    /** @type {Lease} */
+    const held = {
+      job_id: request.job_id,
+      action: request.action,
+      email: request.email,
+      started_at: lease && verdict === 'free' ? lease.started_at : now,
+      heartbeat_at: now,
+    };
+    properties.setProperty(LEASE_PREFIX + request.sheet_id, JSON.stringify(held));
+    return { lease: held, stale: null };
+  });
+}
+
+/**
+ * Tells, without taking anything, whether another live job holds the tab: a user error naming it.
+ * Used before the preview, so that a busy tab is said before the card rather than after it.
+ * @param {LeaseRequest} request
+ */
+function checkTabFree_(request) {
+  const lease = readLease_(PropertiesService.getDocumentProperties(), request.sheet_id);
+  const now = nowMs_();
+  const verdict = leaseVerdict_(lease, request.job_id, request.email, now);
+  if (lease && (verdict === 'held' || verdict === 'own')) {
+    throw userError_(busyMessage_(request.lang, lease, verdict, request.sheet_name, now));
   }
 }
 
 /**
- * Takes the lease for a job, or renews it when the job holds it already.
- * Throws a user error naming the holder when another job holds a live lease.
+ * The heartbeat of a job that holds its lease.
+ * @param {number} sheetId
+ * @param {string} sheetName
  * @param {string} jobId
- * @returns {Lease}
+ * @param {Language} lang
+ * @returns {string | null} null while the job holds the tab; once it was taken over, what to tell
+ *   (who took it): the job must stop
  */
-function holdLease_(jobId) {
-  const email = Session.getActiveUser().getEmail() || '';
-  return withDocumentLock_(() => {
+function beatLease_(sheetId, sheetName, jobId, lang) {
+  return withDocumentLock_(lang, () => {
     const properties = PropertiesService.getDocumentProperties();
-    const now = nowMs_();
-    const lease = readLease_(properties);
-    if (lease && lease.job_id !== jobId && lease.expires_at > now) {
-      throw userError_(busyMessage_(lease, email, now));
+    const lease = readLease_(properties, sheetId);
+    if (!lease || lease.job_id !== jobId) {
+      return takenOverMessage_(lang, lease, sheetName);
     }
-    /** @type {Lease} */
-    const held = {
-      job_id: jobId,
-      email: email,
-      started_at: lease && lease.job_id === jobId ? lease.started_at : now,
-      expires_at: now + LEASE_MS,
-    };
-    properties.setProperty(LEASE_PROPERTY, JSON.stringify(held));
-    return held;
+    lease.heartbeat_at = nowMs_();
+    properties.setProperty(LEASE_PREFIX + sheetId, JSON.stringify(lease));
+    return null;
   });
 }
 
 /**
  * Gives the lease back if this job still holds it.
+ * @param {number} sheetId
  * @param {string} jobId
+ * @param {Language} lang
  */
-function releaseLease_(jobId) {
-  withDocumentLock_(() => {
+function releaseLease_(sheetId, jobId, lang) {
+  withDocumentLock_(lang, () => {
     const properties = PropertiesService.getDocumentProperties();
-    const lease = readLease_(properties);
+    const lease = readLease_(properties, sheetId);
     if (lease && lease.job_id === jobId) {
-      properties.deleteProperty(LEASE_PROPERTY);
+      properties.deleteProperty(LEASE_PREFIX + sheetId);
     }
   });
 }
 
 /**
+ * "Dana is uploading rows from "Leads" (started 2 minutes ago). Try again when it finishes."
+ * @param {Language} lang
  * @param {Lease} lease
- * @param {string} myEmail
+ * @param {'held' | 'own'} verdict
+ * @param {string} sheetName
  * @param {number} now
  * @returns {string}
  */
-function busyMessage_(lease, myEmail, now) {
-  const started = 'started ' + describeAge_(lease.started_at, now);
-  if (lease.email && lease.email === myEmail) {
-    return 'You are already uploading rows from this sheet (' + started + '), perhaps in another window. ' +
-      'Wait for it to finish, or stop it in its sidebar.';
+function busyMessage_(lang, lease, verdict, sheetName, now) {
+  const action = lease.action in MAIN_OUTCOME ? lease.action : 'upload';
+  const age = describeAge_(lang, lease.started_at, now);
+  if (verdict === 'own') {
+    return t_(lang, 'lease.own.' + action, { sheet: sheetName, age: age });
   }
-  const holder = lease.email ? displayName_(lease.email) : 'Someone else';
-  return holder + ' is uploading rows from this sheet (' + started + '). Try again when it finishes.';
+  return t_(lang, 'lease.busy.' + action, { holder: holderName_(lang, lease.email), sheet: sheetName, age: age });
 }
 
 /**
- * "dana.cohen@example.com" -> "Dana Cohen".
- * @param {string} email
+ * The question before taking over a stale lease: whose job, which action, how long it has been silent.
+ * @param {Language} lang
+ * @param {Lease} lease
+ * @param {string} sheetName
+ * @param {number} now
  * @returns {string}
  */
-function displayName_(email) {
-  return email
-    .split('@')[0]
-    .split(/[._-]+/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join(' ');
+function takeOverQuestion_(lang, lease, sheetName, now) {
+  const action = lease.action in MAIN_OUTCOME ? lease.action : 'upload';
+  return t_(lang, 'lease.stale.' + action, {
+    holder: holderName_(lang, lease.email),
+    sheet: sheetName,
+    age: describeAge_(lang, lease.started_at, now),
+    silent: describeDuration_(lang, now - lease.heartbeat_at),
+  });
+}
+
+/**
+ * @param {Language} lang
+ * @param {Lease | null} lease the lease now, if any
+ * @param {string} sheetName
+ * @returns {string}
+ */
+function takenOverMessage_(lang, lease, sheetName) {
+  return lease
+    ? t_(lang, 'lease.taken_over', { holder: holderName_(lang, lease.email), sheet: sheetName })
+    : t_(lang, 'lease.lost', { sheet: sheetName });
+}
+
+/**
+ * A colleague's name, isolated, or "Someone else" when Google does not tell who it was.
+ * @param {Language} lang
+ * @param {string} email
+ * @returns {string} our own text, the name isolated
+ */
+function holderName_(lang, email) {
+  return email ? isolate_(displayName_(email)) : t_(lang, 'lease.someone');
 }

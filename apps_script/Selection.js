@@ -1,6 +1,6 @@
 /**
- * Turns what the user selected into the sheet rows to send: sorted, merged row intervals below the
- * header row, within a cap.
+ * Which rows a job is for: what the user selected, or the rows whose status says they failed, as
+ * sorted, merged row intervals below the header row, within a cap.
  */
 
 /** The most rows one job takes; beyond it the user is asked to select fewer rows. */
@@ -54,25 +54,95 @@ function countRows_(intervals) {
 }
 
 /**
+ * The rows whose cell in a status column holds exactly the given status, as intervals. Pure.
+ * @param {unknown[][]} cells the status column's cells, one row each, from firstRow down
+ * @param {number} firstRow the sheet row of cells[0]
+ * @param {string} status
+ * @returns {RowInterval[]}
+ */
+function rowsWithStatus_(cells, firstRow, status) {
+  /** @type {RowInterval[]} */
+  const rows = [];
+  cells.forEach((cell, i) => {
+    if (String(cell[0]).trim() === status) {
+      rows.push([firstRow + i, firstRow + i]);
+    }
+  });
+  return mergeRowIntervals_(rows);
+}
+
+/**
+ * The 1-based column whose header is the given name, compared as the function compares them
+ * (spacing and case do not matter), or 0 when there is none. Pure.
+ * @param {unknown[]} headers
+ * @param {string} name
+ * @returns {number}
+ */
+function columnNamed_(headers, name) {
+  const key = (/** @type {unknown} */ value) => String(value).trim().split(/\s+/).join(' ').toLowerCase();
+  return headers.findIndex((header) => key(header) === key(name)) + 1;
+}
+
+/**
  * The data rows the user selected on the sheet, checked against the cap.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet the active sheet
  * @param {GoogleAppsScript.Spreadsheet.RangeList | null} rangeList its active range list
  * @param {number} headerRow
- * @param {string} verb what the rows are for, as in "Select the rows to {verb}"
+ * @param {Action} action what the rows are for, as in "Select the rows to upload"
+ * @param {Language} lang
  * @returns {RowInterval[]}
  */
-function selectedRowIntervals_(sheet, rangeList, headerRow, verb) {
+function selectedRowIntervals_(sheet, rangeList, headerRow, action, lang) {
   const ranges = rangeList ? rangeList.getRanges() : [];
   const spans = ranges.map((range) => /** @type {RowInterval} */ ([range.getRow(), range.getLastRow()]));
   const intervals = dataRowIntervals_(spans, headerRow, sheet.getLastRow());
   if (intervals.length === 0) {
-    throw userError_('Select the rows to ' + verb + ': the header row is row ' + headerRow +
-      ', so select rows below it that hold data.');
+    throw userError_(t_(lang, 'select.' + action, { row: headerRow }));
   }
+  checkJobSize_(intervals, lang);
+  return intervals;
+}
+
+/**
+ * @param {RowInterval[]} intervals
+ * @param {Language} lang
+ */
+function checkJobSize_(intervals, lang) {
   const count = countRows_(intervals);
   if (count > MAX_SELECTED_ROWS) {
-    throw userError_('You selected ' + plural_(count, 'row') + '; one job takes at most ' +
-      formatCount_(MAX_SELECTED_ROWS) + '. Select fewer rows, or use "Upload all pending rows".');
+    throw userError_(t_(lang, 'select.too_many', { count: count, max: MAX_SELECTED_ROWS }));
   }
-  return intervals;
+}
+
+/**
+ * The rows of a sheet whose status is "failed", read from its status column.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ * @param {number} headerRow
+ * @param {Language} lang
+ * @returns {RowInterval[]}
+ */
+function failedRowIntervals_(sheet, headerRow, lang) {
+  const lastRow = sheet.getLastRow();
+  const lastColumn = sheet.getLastColumn();
+  const headers = lastRow >= headerRow && lastColumn > 0 ? sheet.getRange(headerRow, 1, 1, lastColumn).getDisplayValues()[0] : [];
+  const column = columnNamed_(headers, STATUS_COLUMNS[0]);
+  if (!column) {
+    throw userError_(t_(lang, 'retry_failed.no_status_column', { column: STATUS_COLUMNS[0], sheet: sheet.getName() }));
+  }
+  const cells = lastRow > headerRow ? sheet.getRange(headerRow + 1, column, lastRow - headerRow, 1).getDisplayValues() : [];
+  const rows = rowsWithStatus_(cells, headerRow + 1, 'failed');
+  if (rows.length === 0) {
+    throw userError_(t_(lang, 'retry_failed.none', { sheet: sheet.getName(), status: 'failed' }));
+  }
+  checkJobSize_(rows, lang);
+  return rows;
+}
+
+/**
+ * @param {GoogleAppsScript.Spreadsheet.Spreadsheet} spreadsheet
+ * @param {number} sheetId a tab's gid
+ * @returns {GoogleAppsScript.Spreadsheet.Sheet | null}
+ */
+function sheetById_(spreadsheet, sheetId) {
+  return spreadsheet.getSheets().find((sheet) => sheet.getSheetId() === sheetId) || null;
 }

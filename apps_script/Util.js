@@ -1,5 +1,5 @@
 /**
- * Small helpers shared by the other files: the clock, user-facing errors, and number and age wording.
+ * Small helpers shared by the other files: the clock, user-facing errors, and how counts are written.
  */
 
 const USER_ERROR_NAME = 'CallMarkerUserError';
@@ -45,19 +45,19 @@ function errorText_(error, property) {
 /**
  * The message to show for any error: a user error as it is, anything else with a hint to report it.
  * @param {unknown} error
+ * @param {Language} lang
  * @returns {string}
  */
-function messageForUser_(error) {
+function messageForUser_(error, lang) {
   if (isUserError_(error)) {
     return errorText_(error, 'message');
   }
   const detail = (errorText_(error, 'message') || String(error)).replace(/\.$/, '');
-  return 'Something went wrong in the CallMarker add-in: ' + detail + '. Try again; if it happens again, ' +
-    'tell whoever set up the add-in what you did and when.';
+  return t_(lang, 'error.unexpected', { detail: detail });
 }
 
 /**
- * 20000 -> "20,000", the same in every locale so that messages read the same for everyone.
+ * 20000 -> "20,000", the same in every language so that counts read the same for everyone.
  * @param {number} count
  * @returns {string}
  */
@@ -66,28 +66,28 @@ function formatCount_(count) {
 }
 
 /**
- * "1 row" / "3,500 rows".
- * @param {number} count
- * @param {string} noun singular
+ * "dana.cohen@example.com" -> "Dana Cohen": how a colleague is named in messages.
+ * @param {string} email
  * @returns {string}
  */
-function plural_(count, noun) {
-  return formatCount_(count) + ' ' + noun + (count === 1 ? '' : 's');
+function displayName_(email) {
+  return email
+    .split('@')[0]
+    .split(/[._-]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join(' ');
 }
 
 /**
- * How long ago a moment was, in words: "just now", "2 minutes ago", "1 hour ago".
- * @param {number} thenMs
- * @param {number} nowMs
+ * The signed-in user's email, or '' where Google does not tell it (another domain, a personal account,
+ * or a trigger that runs without a user).
  * @returns {string}
  */
-function describeAge_(thenMs, nowMs) {
-  const minutes = Math.floor(Math.max(0, nowMs - thenMs) / 60000);
-  if (minutes < 1) {
-    return 'just now';
+function activeEmail_() {
+  try {
+    return Session.getActiveUser().getEmail() || '';
+  } catch (_error) {
+    return '';
   }
-  if (minutes < 60) {
-    return plural_(minutes, 'minute') + ' ago';
-  }
-  return plural_(Math.floor(minutes / 60), 'hour') + ' ago';
 }

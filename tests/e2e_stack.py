@@ -1,7 +1,8 @@
 """The local stack for the add-in's end-to-end test: a sheet of generated rows, the function and both
 emulators on 127.0.0.1, described in one JSON line on stdout; it stays up until stdin closes or SIGTERM.
 
-``python -m tests.e2e_stack --rows 3300 --budget 3 --latency 0.4`` (the function in a process of its own)
+``python -m tests.e2e_stack --rows 3300 --budget 3 --latency 0.4`` (the function in a process of its own);
+``--second-tab-rows N`` adds a second tab of generated rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--invalid-share", type=float, default=0.05, help="share of rows made wrong")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated rows")
     parser.add_argument(
+        "--second-tab-rows", type=int, default=0, help="data rows of a second tab (default: none)"
+    )
+    parser.add_argument("--second-tab-seed", type=int, default=1, help="seed of the second tab's rows")
+    parser.add_argument("--second-tab-title", default="לידים מהכנס", help="the second tab's title")
+    parser.add_argument(
         "--function-in-thread",
         action="store_true",
         help="serve the function from a thread of this process instead of a process of its own",
@@ -41,6 +47,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be 1 or more")
+    if args.second_tab_rows < 0:
+        parser.error("--second-tab-rows must be 0 or more")
     if args.budget < 1:
         parser.error("--budget must be 1 or more (the function's smallest time budget)")
     if args.latency < 0:
@@ -94,7 +102,21 @@ def describe(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     """Make the sheet and say everything a client needs to drive the job and check it."""
     _, rows, expected = make_rows(args.rows, invalid_share=args.invalid_share, seed=args.seed)
     spreadsheet_id, gid = stack.new_spreadsheet(sheet_of(rows))
-    title = stack.sheets_client().open_by_key(spreadsheet_id).get_worksheet_by_id(gid).title
+    spreadsheet = stack.sheets_client().open_by_key(spreadsheet_id)
+    title = spreadsheet.get_worksheet_by_id(gid).title
+    second_tab = None
+    if args.second_tab_rows:
+        _, more, more_expected = make_rows(
+            args.second_tab_rows, invalid_share=args.invalid_share, seed=args.second_tab_seed
+        )
+        cells = sheet_of(more)
+        tab = spreadsheet.add_worksheet(args.second_tab_title, rows=len(cells) + 10, cols=len(HEADERS) + 4)
+        tab.update(cells, "A1", value_input_option="USER_ENTERED")
+        second_tab = {
+            "sheet_id": tab.id,
+            "sheet_title": tab.title,
+            "expected": expectations(more, more_expected),
+        }
     stack.sheets_app.backend.reset_calls()
     return {
         "function_url": stack.function_url,
@@ -113,6 +135,7 @@ def describe(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "budget_s": args.budget,
         "latency_s": args.latency,
         "expected": expectations(rows, expected),
+        "second_tab": second_tab,
     }
 
 

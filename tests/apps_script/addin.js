@@ -16,8 +16,10 @@ function scriptFiles() {
 
 /**
  * @param {Record<string, unknown>} globals from FakeUser.globals()
- * @param {{ clock?: { now(): number }, config?: { functionUrl?: string, idTokenAudience?: string } }} [options]
- *   clock: what the add-in's nowMs_() reads; config: the values deploy/apps_script.sh would write.
+ * @param {{ clock?: { now(): number }, config?: { functionUrl?: string, idTokenAudience?: string },
+ *   extraScripts?: Record<string, string> }} [options]
+ *   clock: what the add-in's nowMs_() reads; config: the values deploy/apps_script.sh would write;
+ *   extraScripts: more files of the project, name -> source (files other parts of the project add).
  * @returns {Record<string, any>} the context: every global function of the add-in
  */
 function loadAddIn(globals, options = {}) {
@@ -30,11 +32,22 @@ function loadAddIn(globals, options = {}) {
       : fs.readFileSync(file, 'utf8');
     vm.runInContext(source, context, { filename: file });
   }
+  for (const [name, source] of Object.entries(options.extraScripts || {})) {
+    vm.runInContext(source, context, { filename: name });
+  }
+  if (globals.HtmlService && globals.HtmlService.useScope) {
+    globals.HtmlService.useScope(context);
+  }
   if (options.clock) {
     const clock = options.clock;
     context.nowMs_ = () => clock.now();
   }
   return context;
+}
+
+/** A name declared with const at the top of an add-in file (not a property of the global object). */
+function declared(addIn, name) {
+  return vm.runInContext(name, addIn);
 }
 
 /** A value from the vm context as a plain object of this realm, for deepStrictEqual. */
@@ -61,15 +74,46 @@ function leads(n) {
  * @param {Record<string, unknown>} [fields]
  */
 function answer(fields = {}) {
-  const counts = { uploaded: 0, rejected: 0, invalid: 0, failed: 0, skipped: 0, ...(fields.counts || {}) };
+  const counts = { uploaded: 0, sent: 0, rejected: 0, invalid: 0, failed: 0, skipped: 0, ...(fields.counts || {}) };
   return {
     status: 200,
     json: {
       done: true, cursor: null, total_rows: 0, processed_rows: 0, errors: [], retry_rows: [], message: '',
+      unmapped_columns: [], lost_rows: [], problem_rows_url: null,
       ...fields,
       counts,
     },
   };
+}
+
+/**
+ * The function's answer to a preview: what a job would do, in the contract's shape.
+ * @param {Record<string, unknown>} [fields]
+ */
+function preview(fields = {}) {
+  return {
+    status: 200,
+    json: {
+      preview: {
+        action: 'upload', total_rows: 0, to_send: 0, invalid: 0, skipped: 0, left_for_later: 0,
+        columns: [], unmapped_columns: [], options: [], errors: [],
+        ...fields,
+      },
+    },
+  };
+}
+
+/**
+ * Text as a reader sees it: without the invisible bidi isolates that keep its values in order. The
+ * isolates themselves are checked by messages.test.js.
+ */
+function visible(text) {
+  return String(text).replace(/[\u2066-\u2069]/g, '');
+}
+
+/** The state JSON a sidebar was opened with. */
+function sidebarState(output) {
+  return JSON.parse(/id="state">([\s\S]*?)<\/script>/.exec(output.getContent())[1]);
 }
 
 /** A failure of the function, in its {"error": {"code", "message"}} shape. */
@@ -84,14 +128,27 @@ function failure(status, message) {
  */
 function scenario(options = {}) {
   const document = options.document || new FakeDocument({
-    id: 'sheet-abc123', sheets: [{ name: 'Leads', sheetId: 1204, source: valuesSource(leads(options.dataRows ?? 20)) }],
+    id: 'sheet-abc123', sheets: [{ name: options.sheetName || 'Leads', sheetId: 1204, source: valuesSource(options.rows || leads(options.dataRows ?? 20)) }],
   });
   const fetch = scriptedTransport(options.handler || answersInOrder(options.answers || []));
-  const user = new FakeUser(document, { email: options.email, fetch });
+  const user = new FakeUser(document, { email: options.email, locale: options.locale, fetch });
   const addIn = loadAddIn(user.globals(), {
-    clock: options.clock, config: options.config || { functionUrl: FUNCTION_URL },
+    clock: options.clock, config: options.config || { functionUrl: FUNCTION_URL }, extraScripts: options.extraScripts,
   });
+  if (options.skipCardUpTo !== undefined) {
+    user.userProperties.setProperty('callmarker.preferences', JSON.stringify({ language: '', skip_card_up_to: options.skipCardUpTo }));
+  }
   return { document, user, addIn };
 }
 
-module.exports = { loadAddIn, plain, scriptFiles, FUNCTION_URL, leads, answer, failure, scenario };
+/**
+ * A scenario whose user skips the pre-flight card for every job (the card is tested on its own), so
+ * that a menu item runs the job at once as before the card existed.
+ */
+function noCard(options = {}) {
+  return scenario({ skipCardUpTo: 50000, ...options });
+}
+
+module.exports = {
+  loadAddIn, plain, declared, scriptFiles, FUNCTION_URL, leads, answer, preview, failure, scenario, noCard, sidebarState, visible,
+};

@@ -1,26 +1,29 @@
 'use strict';
-// The one call to the function: what is sent, and what the user is told for every kind of failure.
+// The one call to the function: what is sent, what the user is told for every kind of failure (in
+// their language), and how every answer is checked before any other code sees it.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { scenario, answer, failure, FUNCTION_URL } = require('./addin');
+const { noCard, answer, failure, FUNCTION_URL, visible, plain } = require('./addin');
 
-/** Runs "Upload selected rows" against one scripted outcome; returns the message box text. */
+const LEASE = 'callmarker.lease.1204';
+
+/** Runs "Upload selected rows" against one scripted outcome; returns the message box text, as seen. */
 function messageFor(outcome, options = {}) {
-  const { user, addIn, document } = scenario({
+  const { user, addIn, document } = noCard({
     handler: typeof outcome === 'function' ? outcome : () => outcome,
     ...options,
   });
   user.select('A2:A5');
   addIn.uploadSelectedRows();
-  assert.equal(document.documentProperties.getProperty('callmarker.lease'), null, 'the lease is given back');
+  assert.equal(document.documentProperties.getProperty(LEASE), null, 'the lease is given back');
   assert.equal(user.log.alerts.length, 1, 'one message box');
   assert.equal(user.log.alerts[0].title, 'CallMarker');
-  return user.log.alerts[0].prompt;
+  return visible(user.log.alerts[0].prompt);
 }
 
-test('the request: POST JSON to the function with the ID token (for Cloud Run and for the function) and the Sheets token', () => {
-  const { user, addIn } = scenario({ answers: [answer({ processed_rows: 4, total_rows: 4, counts: { uploaded: 4 } })] });
+test('the request: POST JSON to the function with the ID token (for Cloud Run and for the function), the Sheets token, the language and only the options set', () => {
+  const { user, addIn } = noCard({ answers: [answer({ processed_rows: 4, total_rows: 4, counts: { uploaded: 4 } })] });
   user.select('A2:A5');
   addIn.uploadSelectedRows();
   const [request] = user.log.requests;
@@ -32,10 +35,16 @@ test('the request: POST JSON to the function with the ID token (for Cloud Run an
   assert.equal(request.headers['X-Sheets-Token'], user.oauthToken);
   assert.equal(request.muteHttpExceptions, true, 'status codes are read, not thrown');
   assert.deepEqual(request.json, {
-    spreadsheet_id: 'sheet-abc123', sheet_id: 1204, mode: 'selected', action: 'upload', rows: [[2, 5]],
-    options: request.json.options,
+    spreadsheet_id: 'sheet-abc123', sheet_id: 1204, mode: 'selected', action: 'upload', rows: [[2, 5]], options: {}, lang: 'en',
   });
   assert.ok(!('cursor' in request.json), 'no cursor on the first call');
+});
+
+test('a Hebrew-speaking user\'s requests ask for answers in Hebrew', () => {
+  const { user, addIn } = noCard({ locale: 'iw', answers: [answer({ processed_rows: 1, total_rows: 1, counts: { uploaded: 1 } })] });
+  user.select('A2');
+  addIn.uploadSelectedRows();
+  assert.equal(user.log.requests[0].json.lang, 'he');
 });
 
 test('400: the request could not be understood, with the service\'s own sentence', () => {
@@ -105,6 +114,15 @@ test('an unreachable function: check the connection, then the deployment', () =>
   assert.doesNotMatch(message, /ECONNREFUSED|cloudfunctions/, 'no address or internals');
 });
 
+test('failures are told in Hebrew to a Hebrew-speaking user, the service\'s own sentence set apart', () => {
+  const { user, addIn } = noCard({ locale: 'he', handler: () => failure(403, 'yossi@example.com may not use this service') });
+  user.select('A2');
+  addIn.uploadSelectedRows();
+  const prompt = user.log.alerts[0].prompt;
+  assert.equal(prompt, 'אין לכם הרשאה להעלות מהקובץ הזה. השירות השיב: "\u2068yossi@example.com may not use this service\u2069" ' +
+    'בדקו שיש לכם הרשאת עריכה לקובץ, או בקשו ממי שהתקין את התוסף לאשר את החשבון שלכם.');
+});
+
 test('a 200 answer that is not the function\'s: a clear message, not a crash', () => {
   assert.match(messageFor({ status: 200, body: '<html>Sign in</html>' }), /^The upload service gave an answer the add-in cannot read/);
   assert.match(messageFor({ status: 200, json: { ok: true } }), /^The upload service gave an answer the add-in cannot read/);
@@ -117,7 +135,7 @@ test('a long service message is cut short', () => {
 });
 
 test('an add-in pushed without the function\'s address says so and sends nothing', () => {
-  const { user, addIn } = scenario({ config: { functionUrl: '' } });
+  const { user, addIn } = noCard({ config: { functionUrl: '' } });
   user.select('A2');
   addIn.uploadSelectedRows();
   assert.equal(user.log.requests.length, 0);
@@ -138,10 +156,71 @@ test('the committed Config.js carries no address: it is written at deploy time',
 test('no failure message carries a token', () => {
   const outcomes = [400, 401, 403, 404, 413, 422, 429, 500, 502, 503].map((code) => failure(code, `failure ${code}`));
   for (const outcome of outcomes) {
-    const { user, addIn } = scenario({ handler: () => outcome, config: { functionUrl: FUNCTION_URL, idTokenAudience: 'x' } });
+    const { user, addIn } = noCard({ handler: () => outcome, config: { functionUrl: FUNCTION_URL, idTokenAudience: 'x' } });
     user.select('A2');
     addIn.uploadSelectedRows();
     const prompt = user.log.alerts[0].prompt;
     assert.ok(!prompt.includes(user.idToken().split('.')[1]) && !prompt.includes(user.oauthToken), `${outcome.status}`);
   }
+});
+
+test('an answer is checked item by item: malformed problems, intervals, columns and counts are left out', () => {
+  const { addIn } = noCard();
+  const checked = plain(addIn.parseAnswer_({
+    done: true,
+    cursor: '',
+    counts: { uploaded: 5, sent: 2, failed: -1, later_outcome: 3, bogus: 'many', 'Not A Name': 4, valid: 1.5 },
+    total_rows: 10,
+    processed_rows: '10',
+    errors: [{ row: 3, column: 'טלפון', message: 'too short' }, { row: 0, message: 'x' }, { row: 4, column: 7, message: 'x' }, 'row 5', { row: 6, message: 'no column' }],
+    retry_rows: [[7, 7], [9, 8], [0, 2], [3, 'x'], [12, 14, 15], [20, 21]],
+    unmapped_columns: ['Lead score', '', 12, 'x'.repeat(300)],
+    problem_rows_url: 'https://docs.google.com/spreadsheets/d/sheet-abc123/edit#gid=1204&fvid=77',
+    message: 42,
+  }, 'sheet-abc123', 'en'));
+  assert.deepEqual(checked.counts, { uploaded: 5, sent: 2, rejected: 0, invalid: 0, failed: 0, skipped: 0, later_outcome: 3 });
+  assert.equal(checked.cursor, null);
+  assert.equal(checked.processed_rows, 0, 'a count that is not a number is not taken');
+  assert.deepEqual(checked.errors, [{ row: 3, column: 'טלפון', message: 'too short' }, { row: 6, column: null, message: 'no column' }]);
+  assert.deepEqual(checked.retry_rows, [[7, 7], [20, 21]]);
+  assert.equal(checked.unmapped_columns.length, 2);
+  assert.equal(checked.unmapped_columns[0], 'Lead score');
+  assert.ok(checked.unmapped_columns[1].length <= 200);
+  assert.equal(checked.problem_rows_url, 'https://docs.google.com/spreadsheets/d/sheet-abc123/edit#gid=1204&fvid=77');
+  assert.equal(checked.message, '');
+});
+
+test('a problem-rows link is kept only when it points into this very spreadsheet', () => {
+  const { addIn } = noCard();
+  const link = (url) => addIn.parseAnswer_({ done: true, counts: {}, problem_rows_url: url }, 'sheet-abc123', 'en').problem_rows_url;
+  assert.equal(link('https://docs.google.com/spreadsheets/d/sheet-abc123/edit#gid=1204&fvid=9'), 'https://docs.google.com/spreadsheets/d/sheet-abc123/edit#gid=1204&fvid=9');
+  for (const url of [
+    'https://docs.google.com/spreadsheets/d/another-sheet/edit#gid=1&fvid=2',
+    'https://evil.example/spreadsheets/d/sheet-abc123/',
+    'javascript:alert(1)//https://docs.google.com/spreadsheets/d/sheet-abc123/',
+    'https://docs.google.com/spreadsheets/d/sheet-abc123/edit#gid=1"><script>',
+    'http://docs.google.com/spreadsheets/d/sheet-abc123/edit',
+    null, 12,
+  ]) {
+    assert.equal(link(url), null, String(url));
+  }
+});
+
+test('a preview that does not give its numbers is refused as a whole; its lists are checked item by item', () => {
+  const { addIn } = noCard();
+  assert.throws(() => addIn.parsePreview_({ preview: { total_rows: 10, to_send: '10', invalid: 0, skipped: 0, left_for_later: 0 } }, 'en'),
+    /gave a preview the add-in cannot read, so nothing was sent/);
+  assert.throws(() => addIn.parsePreview_({ total_rows: 1 }, 'en'), /cannot read/);
+  const checked = plain(addIn.parsePreview_({ preview: {
+    action: 'upload', total_rows: 10, to_send: 8, invalid: 2, skipped: 0, left_for_later: 0,
+    columns: [{ column: 'טלפון', field: 'number', label: 'Phone number' }, { column: 'Email' }, { column: 'שם', field: 'name' }],
+    unmapped_columns: ['Lead score'],
+    options: [{ name: 'status', label: 'Status', value: 12, text: 'Follow Up' }, { name: 'campaign', label: 'Campaign', value: { x: 1 } }, { label: 'no name' }],
+    errors: [{ row: 4, column: 'טלפון', message: 'too short' }],
+  } }, 'en'));
+  assert.deepEqual(checked.columns, [{ column: 'טלפון', field: 'number', label: 'Phone number' }, { column: 'שם', field: 'name', label: 'name' }]);
+  assert.deepEqual(checked.options, [
+    { name: 'status', label: 'Status', value: 12, text: 'Follow Up' },
+    { name: 'campaign', label: 'Campaign', value: null, text: '' },
+  ]);
 });

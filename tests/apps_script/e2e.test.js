@@ -1,7 +1,13 @@
 'use strict';
-// The add-in end to end: the real apps_script/*.js run from the menu, over real HTTP, against the real
-// function on 127.0.0.1 and both emulators (python -m tests.e2e_stack); every row's status is then
-// read back from the Sheets emulator, CallMarker's state from its emulator, and the sheet is pictured.
+// The add-in end to end: the real apps_script/*.js run from the menu and the sidebar's server calls,
+// over real HTTP, against the real function on 127.0.0.1 and both emulators (python -m tests.e2e_stack);
+// every row's status is then read back from the Sheets emulator, CallMarker's state from its emulator,
+// and the sheet is pictured. It runs once in Hebrew and once in English: Dana uploads three ranges of
+// one tab while Yossi uploads all of another tab; Yossi's sidebar is closed half-way, and Rivka takes
+// his stale lease over, once she confirms, to upload the rest of his tab.
+//
+// The pre-flight card needs the function's preview action; these users skip the card (a preference),
+// and the card is tested with the fakes (card.test.js) and in Chromium (sidebar.test.js).
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -10,13 +16,14 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { chromium } = require('playwright-core');
-const { loadAddIn } = require('./addin');
-const { FakeDocument, FakeUser, httpTransport, sheetsApiSource } = require('./fakes');
+const { loadAddIn, plain, sidebarState, visible } = require('./addin');
+const { FakeDocument, FakeUser, httpTransport, sheetsApiSource, createClock } = require('./fakes');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 const STARTUP_MS = 60 * 1000;
 const SHUTDOWN_MS = 15 * 1000;
+const MINUTE = 60 * 1000;
 const SCREENSHOT = path.join(ROOT, 'docs', 'img', 'sheet-statuses.png');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -25,19 +32,48 @@ const CHROMIUM_ARGS = [
 ];
 
 // 3,300 data rows, a tenth of them wrong; CallMarker slow enough, and the function's budget small
-// enough, that 3,000 rows take several steps: the add-in's loop has to resume from the cursor.
-const STACK_ARGS = ['--rows', '3300', '--invalid-share', '0.1', '--seed', '2', '--budget', '3', '--latency', '0.4'];
+// enough, that 3,000 rows take several steps: the add-in's loop has to resume from the cursor. A second
+// tab of 1,500 rows, sent 50 customers a request (its own settings), takes several steps too.
+const STACK_ARGS = ['--rows', '3300', '--invalid-share', '0.1', '--seed', '2', '--budget', '3', '--latency', '0.4',
+  '--second-tab-rows', '1500', '--second-tab-seed', '5'];
 const SETTINGS = { campaign: '11', batch_size: '100' };
+const SECOND_TAB_SETTINGS = { campaign: '11', batch_size: '50' };
 // Three ranges, chosen with Ctrl held: a block from the header row down (the header is left out), a
 // block of a few cells, and whole rows. Rows 1002-1101, 1961-2010 and 3152 onwards stay unselected;
 // row 1978, in the second gap, holds the number that row 2176 repeats.
 const SELECTION = ['A1:P1001', 'B1102:D1960', '2011:3151'];
 const SELECTED_INTERVALS = [[2, 1001], [1102, 1960], [2011, 3151]];
 const SELECTED_COUNT = 3000;
+/** Everyone here skips the card: one job never sends more than 50,000 rows. */
+const NO_CARD = { language: '', skip_card_up_to: 50000 };
 
 const STATUS = 'CallMarker status';
 const MESSAGE = 'CallMarker message';
 const SHOWN_ROWS = 25;
+
+/** What each language's sentences look like, as the add-in writes them. */
+const WORDS = {
+  en: {
+    locale: 'en_US',
+    progress: /^Uploaded ([\d,]+)(?: · invalid [\d,]+)? of 3,000…$/,
+    done: (tally) => `Done: uploaded ${formatCount(tally.uploaded)} · invalid ${formatCount(tally.invalid)}.`,
+    doneProgress: (tally) => `Uploaded ${formatCount(tally.uploaded)} · invalid ${formatCount(tally.invalid)} of 3,000.`,
+    takeOver: (tab) => new RegExp(`^Yossi started uploading rows from "${tab}" (\\d+ minutes ago), and that job has not answered for \\d+ minutes: ` +
+      'the sidebar running it was probably closed\\. Take it over\\?'),
+    takenBy: (tab) => `Rivka took over "${tab}", so this job stopped. The rows it finished keep their status.`,
+    lost: (tab) => `This job no longer holds "${tab}", so it stopped. The rows it finished keep their status.`,
+  },
+  he: {
+    locale: 'iw',
+    progress: /^הועלו ([\d,]+)(?: · לא תקינות [\d,]+)? מתוך 3,000…$/,
+    done: (tally) => `הסתיים: הועלו ${formatCount(tally.uploaded)} · לא תקינות ${formatCount(tally.invalid)}.`,
+    doneProgress: (tally) => `הועלו ${formatCount(tally.uploaded)} · לא תקינות ${formatCount(tally.invalid)} מתוך 3,000.`,
+    takeOver: (tab) => new RegExp(`^ההעלאה של Yossi מהגיליון "${tab}" התחילה לפני \\d+ דקות, והיא לא עונה כבר \\d+ דקות: ` +
+      'כנראה שהחלונית שהריצה אותה נסגרה\\. להשתלט עליה\\?'),
+    takenBy: (tab) => `הגיליון "${tab}" עבר לעבודה של Rivka, ולכן העבודה הזאת נעצרה. השורות שהיא סיימה שומרות על הסטטוס שלהן.`,
+    lost: (tab) => `העבודה הזאת כבר לא מחזיקה בגיליון "${tab}", ולכן נעצרה. השורות שהיא סיימה שומרות על הסטטוס שלהן.`,
+  },
+};
 
 /** 2772 -> "2,772", as the add-in writes counts. */
 function formatCount(n) {
@@ -58,14 +94,41 @@ function nationalNumber(text) {
 }
 
 /**
- * What a selected row must end as. A row generated as a repeat of an earlier number is wrong only when
- * a row before it with that number is in the job too.
+ * What a row must end as, given which rows were in its job. A row generated as a repeat of an earlier
+ * number is wrong only when a row before it with that number is in the job too.
  */
-function expectedStatus(row) {
+function expectedStatus(row, inJob = () => true) {
   if (row.kind === 'phone_repeated') {
-    return row.same_number_rows.some(isSelected) ? 'invalid' : 'uploaded';
+    return row.same_number_rows.some(inJob) ? 'invalid' : 'uploaded';
   }
   return row.valid ? 'uploaded' : 'invalid';
+}
+
+/** Rows whose status is not what it should be, and the invalid rows whose message does not say why. */
+function wrongRows(expected, rows, column, inJob) {
+  const wrong = [];
+  let invalid = 0;
+  for (const row of expected) {
+    if (!inJob(row.row)) {
+      continue;
+    }
+    const cells = rows[row.row - 1] || [];
+    const status = cells[column.status] || '';
+    const message = cells[column.message] || '';
+    const want = expectedStatus(row, inJob);
+    if (status !== want) {
+      wrong.push(`row ${row.row} (${row.kind}): "${status}" ${message}`);
+    } else if (want === 'invalid') {
+      invalid += 1;
+      if (row.kind !== 'phone_repeated' && !message.includes(row.column)) {
+        wrong.push(`row ${row.row} (${row.kind}): the message does not name ${row.column}: ${message}`);
+      }
+      if (row.kind === 'phone_repeated' && !/is already on row \d+/.test(message)) {
+        wrong.push(`row ${row.row}: the message does not say where the number is already: ${message}`);
+      }
+    }
+  }
+  return { wrong, invalid };
 }
 
 // ---------------------------------------------------------------- the Python stack
@@ -229,205 +292,292 @@ async function screenshot(html, file) {
   }
 }
 
-// ---------------------------------------------------------------- the job, once, then what it left
+// ---------------------------------------------------------------- the jobs, then what they left
 
-describe('Upload selected rows, from the menu to CallMarker and back into the sheet', () => {
-  let stack;
-  let info;
-  let user;
-  let document;
-  let sheetSource;
-  /** Sheet rows after the job, read back from the Sheets emulator: formatted and raw. */
-  let finalSheet;
-  let column;
+for (const lang of ['he', 'en']) {
+  const words = WORDS[lang];
+  describe(`In ${lang === 'he' ? 'Hebrew' : 'English'}: two tabs uploaded at once, and a stale lease taken over`, () => {
+    let stack;
+    let info;
+    let clock;
+    let document;
+    let dana;
+    let yossi;
+    let rivka;
+    let sources;
+    /** Each tab after the jobs, read back from the Sheets emulator: formatted and raw. */
+    const finalSheet = {};
+    let column;
+    let secondColumn;
+    /** The tabs' leases at the moment Yossi's first step was answered, while Dana's job was under way. */
+    let leasesDuringBoth = null;
+    let danaResult;
+    let yossiJob;
+    let rivkaQuestion;
+    let yossiBeatDuringRivka = null;
 
-  before(async () => {
-    stack = startStack();
-    info = await stack.info;
-    sheetSource = sheetsApiSource({
-      baseUrl: info.sheets_url, spreadsheetId: info.spreadsheet_id, sheetTitle: info.sheet_title, accessToken: info.sheets_token,
-    });
-    document = new FakeDocument({
-      id: info.spreadsheet_id, name: 'Leads', sheets: [{ name: info.sheet_title, sheetId: info.sheet_id, source: sheetSource }],
-    });
-    user = new FakeUser(document, {
-      email: 'dana@example.com', fetch: httpTransport(), identityToken: info.id_token, oauthToken: info.sheets_token,
-    });
-    const addIn = loadAddIn(user.globals(), { config: { functionUrl: info.function_url } });
-    const saved = addIn.saveSettings(SETTINGS);
-    assert.ok(saved.ok, JSON.stringify(saved.errors));
-
-    user.select(...SELECTION);
-    addIn.uploadSelectedRows();
-
-    finalSheet = { formatted: sheetSource.values('FORMATTED_VALUE'), raw: sheetSource.values('UNFORMATTED_VALUE') };
-    const header = finalSheet.formatted[0];
-    column = { status: header.indexOf(STATUS), message: header.indexOf(MESSAGE), phone: 0 };
-  });
-
-  after(async () => {
-    if (stack && stack.child.exitCode === null && stack.child.signalCode === null) {
-      await stopStack(stack);
-    }
-  });
-
-  test('the job ran to the end without an alert, over several steps, each resuming from the last', (t) => {
-    assert.deepEqual(user.log.alerts.map((a) => a.prompt), []);
-    const requests = user.log.requests;
-    assert.ok(requests.length >= 2, `the function answered "not done" at least once (${requests.length} requests)`);
-    assert.ok(requests.every((r) => r.url === info.function_url && r.method === 'POST'));
-    assert.ok(requests.every((r) => r.headers.Authorization === 'Bearer ' + info.id_token));
-    assert.ok(requests.every((r) => r.headers['X-Sheets-Token'] === info.sheets_token));
-    assert.ok(requests.every((r) => JSON.stringify(r.json.rows) === JSON.stringify(SELECTED_INTERVALS)));
-    assert.equal(requests[0].json.cursor, undefined);
-    assert.ok(requests.slice(1).every((r) => typeof r.json.cursor === 'string' && r.json.cursor !== ''));
-    assert.equal(new Set(requests.slice(1).map((r) => r.json.cursor)).size, requests.length - 1, 'each step moved on');
-    assert.equal(requests[0].json.options.campaign, '11');
-
-    // A progress notice after every step but the last, then the summary.
-    const toasts = user.log.toasts.map((t) => t.message);
-    assert.equal(toasts.length, requests.length);
-    const progress = toasts.slice(0, -1).map((text) => {
-      const match = /^Uploaded ([\d,]+) of 3,000 rows…$/.exec(text);
-      assert.ok(match, text);
-      return Number(match[1].replace(/,/g, ''));
-    });
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
-    assert.ok(progress[0] > 0 && progress[progress.length - 1] < SELECTED_COUNT, String(progress));
-    assert.match(toasts[toasts.length - 1], /^Done: /);
-    t.diagnostic(`${requests.length} steps; rows done after each but the last: ${progress.join(', ')}`);
-    assert.equal(document.documentProperties.getProperty('callmarker.lease'), null, 'the lease is given back');
-  });
-
-  test('every selected row has its own status: uploaded, or invalid naming the column to fix', () => {
-    const wrong = [];
-    let invalidSeen = 0;
-    for (const row of info.expected) {
-      if (!isSelected(row.row)) {
-        continue;
-      }
-      const cells = finalSheet.formatted[row.row - 1] || [];
-      const status = cells[column.status] || '';
-      const message = cells[column.message] || '';
-      const want = expectedStatus(row);
-      if (status !== want) {
-        wrong.push(`row ${row.row} (${row.kind}): "${status}" ${message}`);
-      } else if (want === 'invalid') {
-        invalidSeen += 1;
-        if (row.kind !== 'phone_repeated' && !message.includes(row.column)) {
-          wrong.push(`row ${row.row} (${row.kind}): the message does not name ${row.column}: ${message}`);
-        }
-        if (row.kind === 'phone_repeated' && !/is already on row \d+/.test(message)) {
-          wrong.push(`row ${row.row}: the message does not say where the number is already: ${message}`);
-        }
-      }
-    }
-    assert.deepEqual(wrong.slice(0, 10), []);
-    assert.ok(invalidSeen > 100, `invalid rows were among the selection (${invalidSeen})`);
-    const repeatsOfUnselected = info.expected.filter((row) => isSelected(row.row) && row.kind === 'phone_repeated' &&
-      !row.same_number_rows.some(isSelected));
-    assert.ok(repeatsOfUnselected.length > 0, 'a number repeated only from an unselected row is uploaded');
-  });
-
-  test('rows left out of the selection have no status', () => {
-    const marked = [];
-    for (let row = 2; row <= finalSheet.formatted.length; row += 1) {
-      const status = (finalSheet.formatted[row - 1] || [])[column.status] || '';
-      if (!isSelected(row) && status) {
-        marked.push(row);
-      }
-    }
-    assert.deepEqual(marked, []);
-    assert.equal(info.expected.length, 3300, 'the gaps and the rows below the selection hold data');
-  });
-
-  test('the summary the user was shown counts exactly the statuses in the sheet', () => {
-    const tally = {};
-    for (const row of finalSheet.formatted.slice(1)) {
-      const status = row[column.status];
-      if (status) {
-        tally[status] = (tally[status] || 0) + 1;
-      }
-    }
-    assert.deepEqual(Object.keys(tally).sort(), ['invalid', 'uploaded']);
-    assert.equal(tally.uploaded + tally.invalid, SELECTED_COUNT);
-
-    const toast = user.log.toasts[user.log.toasts.length - 1].message;
-    assert.equal(toast, `Done: ${formatCount(tally.uploaded)} uploaded, ${formatCount(tally.invalid)} invalid.`);
-    const sidebar = user.log.sidebars[user.log.sidebars.length - 1].getContent();
-    const state = JSON.parse(/id="state">([\s\S]*?)<\/script>/.exec(sidebar)[1]);
-    assert.equal(state.view, 'summary');
-    assert.equal(state.summary, toast);
-    assert.equal(state.progress, 'Uploaded 3,000 of 3,000 rows.');
-    assert.deepEqual(state.answer.counts, { uploaded: tally.uploaded, rejected: 0, invalid: tally.invalid, failed: 0, skipped: 0 });
-    assert.deepEqual(state.answer.retry_rows, []);
-  });
-
-  test('CallMarker holds exactly the uploaded rows, each once, in the campaign', () => {
-    const get = (url) => {
-      const response = httpTransport()({ url, method: 'GET', headers: {}, payload: undefined });
-      assert.equal(response.status, 200, url);
-      return JSON.parse(response.body);
+    /** One person at the spreadsheet, with their own add-in, language and HTTP transport. */
+    const person = (email, transport) => {
+      const user = new FakeUser(document, {
+        email, locale: words.locale, fetch: transport, identityToken: info.id_token, oauthToken: info.sheets_token,
+      });
+      user.userProperties.setProperty('callmarker.preferences', JSON.stringify(NO_CARD));
+      return { user, addIn: loadAddIn(user.globals(), { clock, config: { functionUrl: info.function_url } }) };
     };
-    const { customers } = get(info.callmarker_state_url);
-    const uploaded = finalSheet.formatted.slice(1)
-      .filter((row) => row[column.status] === 'uploaded')
-      .map((row) => nationalNumber(row[column.phone]));
-    assert.equal(new Set(uploaded).size, uploaded.length);
-    assert.deepEqual(Object.keys(customers).sort(), [...uploaded].sort());
-    assert.ok(Object.values(customers).every((c) => c.campaigns && c.campaigns[info.campaign]), 'in campaign 11');
 
-    const sent = get(info.callmarker_requests_url).requests.flatMap((r) => (r.body.customers || []).map((c) => c.number));
-    assert.equal(sent.length, uploaded.length, 'no customer was sent twice, across steps or within one');
-  });
+    before(async () => {
+      stack = startStack();
+      info = await stack.info;
+      clock = createClock(Date.now());
+      const source = (title) => sheetsApiSource({
+        baseUrl: info.sheets_url, spreadsheetId: info.spreadsheet_id, sheetTitle: title, accessToken: info.sheets_token,
+      });
+      sources = { first: source(info.sheet_title), second: source(info.second_tab.sheet_title) };
+      document = new FakeDocument({
+        id: info.spreadsheet_id, name: 'Leads', sheets: [
+          { name: info.sheet_title, sheetId: info.sheet_id, source: sources.first },
+          { name: info.second_tab.sheet_title, sheetId: info.second_tab.sheet_id, source: sources.second },
+        ],
+      });
+      const http = httpTransport();
+      const lease = (sheetId) => JSON.parse(document.documentProperties.getProperty(`callmarker.lease.${sheetId}`) || 'null');
 
-  test('no token reaches the sheet or what the user is shown', () => {
-    const everything = JSON.stringify(finalSheet.formatted) + JSON.stringify(user.log.toasts) +
-      user.log.sidebars.map((s) => s.getContent()).join('');
-    assert.ok(!everything.includes(info.id_token));
-    assert.ok(!everything.includes(info.sheets_token));
-    assert.ok(!everything.includes(info.id_token.split('.')[2]), 'not even the signature');
-  });
+      // Yossi starts on the second tab while Dana's second step is about to leave. His first step
+      // takes five minutes on his clock, so his menu hands the job to his sidebar, which he closes.
+      let yossiSteps = 0;
+      yossi = person('yossi@example.com', (request) => {
+        yossiSteps += 1;
+        const response = http(request);
+        if (yossiSteps === 1) {
+          leasesDuringBoth = { first: lease(info.sheet_id), second: lease(info.second_tab.sheet_id) };
+          clock.advance(5 * MINUTE);
+        }
+        return response;
+      });
+      let danaSteps = 0;
+      dana = person('dana@example.com', (request) => {
+        danaSteps += 1;
+        if (danaSteps === 2) {
+          yossi.user.openSheet(info.second_tab.sheet_title).select('A:A');
+          yossi.addIn.uploadSelectedRows();
+        }
+        return http(request);
+      });
+      // While Rivka's job runs, Yossi's sidebar, were it opened again, would learn who holds his tab.
+      rivka = person('rivka@example.com', (request) => {
+        if (yossiBeatDuringRivka === null) {
+          yossiBeatDuringRivka = plain(yossi.addIn.heartbeat(yossiJob));
+        }
+        return http(request);
+      });
 
-  test('the sheet as the user sees it afterwards, pictured for the docs', async () => {
-    const header = finalSheet.formatted[0];
-    const widths = {};
-    // The contact's columns and the status columns; the deal and call-window columns, and the
-    // fingerprint, are hidden as a user would hide them, so the picture stays legible.
-    const shown = {
-      טלפון: 125, שם: 60, 'Last name': 75, Email: 190, Source: 75, 'Follow-up date': 125, 'Follow-up type': 95,
-      Note: 175, [STATUS]: 115, [MESSAGE]: 470, 'CallMarker time': 120,
-    };
-    header.forEach((name, c) => {
-      if (name in shown) {
-        widths[c] = shown[name];
+      assert.ok(dana.addIn.saveSettings({ sheet_id: info.sheet_id, ...SETTINGS }).ok);
+      assert.ok(yossi.addIn.saveSettings({ sheet_id: info.second_tab.sheet_id, ...SECOND_TAB_SETTINGS }).ok);
+
+      // Dana: three ranges of the first tab, from the menu; once her job outlasts the menu, her sidebar
+      // drives it, beating its heartbeat between steps as the page does.
+      dana.user.select(...SELECTION);
+      dana.addIn.uploadSelectedRows();
+      const handedOver = sidebarState(dana.user.log.sidebars.at(-1));
+      danaResult = { view: handedOver.answer_view, answer: handedOver.answer, job: handedOver.job, sidebarSteps: 0 };
+      while (!danaResult.answer.done) {
+        clock.advance(20 * 1000);
+        assert.equal(plain(dana.addIn.heartbeat(danaResult.job)).held, true);
+        const step = plain(dana.addIn.runStep(danaResult.job));
+        danaResult = { ...step, sidebarSteps: danaResult.sidebarSteps + 1 };
+      }
+
+      // Yossi's sidebar was closed after his first step: nothing beats his lease any more.
+      yossiJob = sidebarState(yossi.user.log.sidebars.at(-1)).job;
+      clock.advance(2 * MINUTE);
+      rivka.user.openSheet(info.second_tab.sheet_title);
+      rivka.user.alertAnswers.push('YES');
+      rivka.addIn.uploadPendingRows();
+      rivkaQuestion = rivka.user.log.alerts[0];
+
+      for (const [name, tab] of Object.entries(sources)) {
+        finalSheet[name] = { formatted: tab.values('FORMATTED_VALUE'), raw: tab.values('UNFORMATTED_VALUE') };
+      }
+      const columnsOf = (header) => ({ status: header.indexOf(STATUS), message: header.indexOf(MESSAGE), phone: 0 });
+      column = columnsOf(finalSheet.first.formatted[0]);
+      secondColumn = columnsOf(finalSheet.second.formatted[0]);
+    });
+
+    after(async () => {
+      if (stack && stack.child.exitCode === null && stack.child.signalCode === null) {
+        await stopStack(stack);
       }
     });
-    assert.equal(Object.keys(widths).length, Object.keys(shown).length, 'every column to show is in the sheet');
-    const html = sheetGridHtml({
-      formatted: finalSheet.formatted.slice(0, SHOWN_ROWS + 1),
-      raw: finalSheet.raw.slice(0, SHOWN_ROWS + 1),
-      widths,
-      statusColumn: column.status,
-      title: info.sheet_title,
-    });
-    // The picture in the docs is redrawn when asked (UPDATE_DOCS_IMAGES=1) or missing: its time column
-    // changes on every run, and a test run should leave the working tree as it found it.
-    const redraw = process.env.UPDATE_DOCS_IMAGES === '1' || !fs.existsSync(SCREENSHOT);
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'callmarker-sheet-'));
-    const file = redraw ? SCREENSHOT : path.join(scratch, path.basename(SCREENSHOT));
-    try {
-      await screenshot(html, file);
-      const png = fs.readFileSync(file);
-      const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
-      assert.ok(width > 1200 && height > (SHOWN_ROWS + 2) * 21, `the whole grid is in the picture (${width}×${height})`);
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
-    }
-  });
 
-  test('the stack shuts down cleanly when its stdin closes', async () => {
-    const { code, signal } = await stopStack(stack);
-    assert.deepEqual({ code, signal }, { code: 0, signal: null }, stack.stderr());
+    test('Dana\'s job ran over several steps, each resuming from the last, progress told by outcome in her language', (t) => {
+      assert.deepEqual(dana.user.log.alerts.map((a) => a.prompt), []);
+      const requests = dana.user.log.requests;
+      assert.ok(requests.length >= 3, `the function answered "not done" at least twice (${requests.length} requests)`);
+      assert.ok(requests.every((r) => r.url === info.function_url && r.method === 'POST'));
+      assert.ok(requests.every((r) => r.headers.Authorization === 'Bearer ' + info.id_token));
+      assert.ok(requests.every((r) => r.headers['X-Sheets-Token'] === info.sheets_token));
+      assert.ok(requests.every((r) => r.json.lang === lang), 'every request asks for answers in her language');
+      assert.ok(requests.every((r) => JSON.stringify(r.json.rows) === JSON.stringify(SELECTED_INTERVALS)));
+      assert.deepEqual(requests[0].json.options, { campaign: '11', batch_size: 100 }, 'only what she set');
+      assert.equal(requests[0].json.cursor, undefined);
+      assert.ok(requests.slice(1).every((r) => typeof r.json.cursor === 'string' && r.json.cursor !== ''));
+      assert.equal(new Set(requests.slice(1).map((r) => r.json.cursor)).size, requests.length - 1, 'each step moved on');
+
+      // Progress notices from the menu, then the sidebar took over (her clock ran past 4.5 minutes).
+      const toasts = dana.user.log.toasts.map((toast) => toast.message);
+      assert.ok(toasts.length >= 1 && danaResult.sidebarSteps >= 1, `${toasts.length} notices, ${danaResult.sidebarSteps} sidebar steps`);
+      const progress = toasts.map((text) => {
+        const match = words.progress.exec(text);
+        assert.ok(match, text);
+        return Number(match[1].replace(/,/g, ''));
+      });
+      assert.ok(progress[0] > 0 && progress.at(-1) < SELECTED_COUNT, String(progress));
+      t.diagnostic(`${requests.length} steps; uploaded after the menu's steps: ${progress.join(', ')}`);
+      assert.equal(document.documentProperties.getProperty(`callmarker.lease.${info.sheet_id}`), null, 'the lease is given back');
+    });
+
+    test('two tabs uploaded at once: each job held its own tab while the other ran', () => {
+      assert.ok(leasesDuringBoth, 'Yossi\'s first step was answered');
+      assert.equal(leasesDuringBoth.first.job_id, danaResult.job.id, 'Dana\'s job held the first tab');
+      assert.equal(leasesDuringBoth.first.email, 'dana@example.com');
+      assert.equal(leasesDuringBoth.second.job_id, yossiJob.id, 'Yossi\'s held the second, at the same time');
+      assert.equal(leasesDuringBoth.second.action, 'upload');
+      const [first] = yossi.user.log.requests;
+      assert.equal(first.json.sheet_id, info.second_tab.sheet_id);
+      assert.deepEqual(first.json.rows, [[2, 1501]]);
+      assert.deepEqual(first.json.options, { campaign: '11', batch_size: 50 }, 'the second tab\'s own settings');
+      assert.equal(first.json.lang, lang);
+      assert.deepEqual(yossi.user.log.alerts, [], 'neither job was refused');
+    });
+
+    test('the tab Yossi left was taken over only once Rivka confirmed, and his job does not go on', () => {
+      const tab = info.second_tab.sheet_title;
+      assert.equal(rivkaQuestion.buttons, 'YES_NO');
+      assert.match(visible(rivkaQuestion.prompt), words.takeOver(tab));
+      const requests = rivka.user.log.requests;
+      assert.ok(requests.length >= 1 && requests.every((r) => r.json.mode === 'pending' && r.json.sheet_id === info.second_tab.sheet_id));
+      assert.ok(requests.every((r) => r.json.lang === lang && r.json.options.batch_size === 50));
+      assert.equal(rivka.user.log.alerts.length, 1, 'no other message box');
+      assert.equal(yossiBeatDuringRivka.held, false);
+      assert.equal(visible(yossiBeatDuringRivka.message), words.takenBy(tab));
+      assert.throws(() => yossi.addIn.runStep(yossiJob), (error) => visible(error.message) === words.lost(tab));
+      assert.equal(yossi.user.log.requests.length, 1, 'Yossi sent nothing after his first step');
+      assert.equal(document.documentProperties.getProperty(`callmarker.lease.${info.second_tab.sheet_id}`), null, 'Rivka gave hers back');
+    });
+
+    test('every selected row of Dana\'s tab has its own status: uploaded, or invalid naming the column to fix', () => {
+      const { wrong, invalid } = wrongRows(info.expected, finalSheet.first.formatted, column, isSelected);
+      assert.deepEqual(wrong.slice(0, 10), []);
+      assert.ok(invalid > 100, `invalid rows were among the selection (${invalid})`);
+      const repeatsOfUnselected = info.expected.filter((row) => isSelected(row.row) && row.kind === 'phone_repeated' &&
+        !row.same_number_rows.some(isSelected));
+      assert.ok(repeatsOfUnselected.length > 0, 'a number repeated only from an unselected row is uploaded');
+    });
+
+    test('rows left out of Dana\'s selection have no status', () => {
+      const marked = [];
+      for (let row = 2; row <= finalSheet.first.formatted.length; row += 1) {
+        const status = (finalSheet.first.formatted[row - 1] || [])[column.status] || '';
+        if (!isSelected(row) && status) {
+          marked.push(row);
+        }
+      }
+      assert.deepEqual(marked, []);
+      assert.equal(info.expected.length, 3300, 'the gaps and the rows below the selection hold data');
+    });
+
+    test('every row of the second tab ends with its status, between Yossi\'s job and Rivka\'s', () => {
+      const { wrong, invalid } = wrongRows(info.second_tab.expected, finalSheet.second.formatted, secondColumn, () => true);
+      assert.deepEqual(wrong.slice(0, 10), []);
+      assert.ok(invalid > 50, `invalid rows (${invalid})`);
+      const statuses = finalSheet.second.formatted.slice(1).map((row) => row[secondColumn.status]);
+      assert.equal(statuses.filter(Boolean).length, 1500);
+    });
+
+    test('the summary Dana was shown counts exactly the statuses in her tab', () => {
+      const tally = {};
+      for (const row of finalSheet.first.formatted.slice(1)) {
+        const status = row[column.status];
+        if (status) {
+          tally[status] = (tally[status] || 0) + 1;
+        }
+      }
+      assert.deepEqual(Object.keys(tally).sort(), ['invalid', 'uploaded']);
+      assert.equal(tally.uploaded + tally.invalid, SELECTED_COUNT);
+      assert.equal(danaResult.view.summary, words.done(tally));
+      assert.equal(danaResult.view.progress, words.doneProgress(tally));
+      assert.deepEqual(danaResult.answer.counts, { uploaded: tally.uploaded, sent: 0, rejected: 0, invalid: tally.invalid, failed: 0, skipped: 0 });
+      assert.deepEqual(danaResult.answer.retry_rows, []);
+    });
+
+    test('CallMarker holds exactly the uploaded rows of both tabs, each sent once', () => {
+      const get = (url) => {
+        const response = httpTransport()({ url, method: 'GET', headers: {}, payload: undefined });
+        assert.equal(response.status, 200, url);
+        return JSON.parse(response.body);
+      };
+      const uploaded = [[finalSheet.first, column], [finalSheet.second, secondColumn]].flatMap(([sheet, col]) => sheet.formatted.slice(1)
+        .filter((row) => row[col.status] === 'uploaded')
+        .map((row) => nationalNumber(row[col.phone])));
+      const { customers } = get(info.callmarker_state_url);
+      assert.deepEqual(Object.keys(customers).sort(), [...new Set(uploaded)].sort());
+      assert.ok(Object.values(customers).every((c) => c.campaigns && c.campaigns[info.campaign]), 'in campaign 11');
+      const sent = get(info.callmarker_requests_url).requests.flatMap((r) => (r.body.customers || []).map((c) => c.number));
+      assert.deepEqual([...sent].sort(), [...uploaded].sort(), 'each uploaded row sent once, across tabs, steps and the take-over');
+    });
+
+    test('no token reaches the sheet or what anyone was shown', () => {
+      const shown = [dana, yossi, rivka].map(({ user }) => JSON.stringify(user.log.toasts) + JSON.stringify(user.log.alerts) +
+        user.log.sidebars.map((s) => s.getContent()).join('')).join('');
+      const everything = JSON.stringify(finalSheet) + shown;
+      assert.ok(!everything.includes(info.id_token));
+      assert.ok(!everything.includes(info.sheets_token));
+      assert.ok(!everything.includes(info.id_token.split('.')[2]), 'not even the signature');
+    });
+
+    if (lang === 'en') {
+      test('the sheet as the user sees it afterwards, pictured for the docs', async () => {
+        const finalFirst = finalSheet.first;
+        const header = finalFirst.formatted[0];
+        const widths = {};
+        // The contact's columns and the status columns; the deal and call-window columns, and the
+        // fingerprint, are hidden as a user would hide them, so the picture stays legible.
+        const shown = {
+          טלפון: 125, שם: 60, 'Last name': 75, Email: 190, Source: 75, 'Follow-up date': 125, 'Follow-up type': 95,
+          Note: 175, [STATUS]: 115, [MESSAGE]: 470, 'CallMarker time': 120,
+        };
+        header.forEach((name, c) => {
+          if (name in shown) {
+            widths[c] = shown[name];
+          }
+        });
+        assert.equal(Object.keys(widths).length, Object.keys(shown).length, 'every column to show is in the sheet');
+        const html = sheetGridHtml({
+          formatted: finalFirst.formatted.slice(0, SHOWN_ROWS + 1),
+          raw: finalFirst.raw.slice(0, SHOWN_ROWS + 1),
+          widths,
+          statusColumn: column.status,
+          title: info.sheet_title,
+        });
+        // The picture in the docs is redrawn when asked (UPDATE_DOCS_IMAGES=1) or missing: its time column
+        // changes on every run, and a test run should leave the working tree as it found it.
+        const redraw = process.env.UPDATE_DOCS_IMAGES === '1' || !fs.existsSync(SCREENSHOT);
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'callmarker-sheet-'));
+        const file = redraw ? SCREENSHOT : path.join(scratch, path.basename(SCREENSHOT));
+        try {
+          await screenshot(html, file);
+          const png = fs.readFileSync(file);
+          const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+          assert.ok(width > 1200 && height > (SHOWN_ROWS + 2) * 21, `the whole grid is in the picture (${width}×${height})`);
+        } finally {
+          fs.rmSync(scratch, { recursive: true, force: true });
+        }
+      });
+    }
+
+    test('the stack shuts down cleanly when its stdin closes', async () => {
+      const { code, signal } = await stopStack(stack);
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, stack.stderr());
+    });
   });
-});
+}

@@ -11,8 +11,13 @@
  *   user.log.requests / toasts / alerts / sidebars / dialogs / menus
  *
  * A FakeDocument is what every editor shares: its sheets, DocumentProperties and the document lock.
- * A FakeUser is one person's execution: their selection, email, tokens, UI, and UrlFetchApp. Two
- * FakeUsers on one FakeDocument are two editors of one spreadsheet.
+ * A FakeUser is one person's execution: their selection, email, locale, tokens, UI, UrlFetchApp and
+ * UserProperties. Two FakeUsers on one FakeDocument are two editors of one spreadsheet.
+ *
+ * Authorization modes, as Google's add-on guide describes them: user.authMode is 'FULL' unless a test
+ * runs code with user.inAuthMode('NONE' | 'LIMITED', fn). In NONE only menus, the user's locale,
+ * Utilities and Logger work; in LIMITED the document and properties work too, but not the network,
+ * the user's email, or dialogs and sidebars. Anything else throws as Apps Script does.
  *
  * Where the cells come from: each sheet has a `source` with
  *   { maxRows(), maxColumns(), values(render) } (render: 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE',
@@ -35,6 +40,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const vm = require('node:vm');
 
 const APPS_SCRIPT_DIR = path.resolve(__dirname, '..', '..', 'apps_script');
 /** Apps Script refuses a property value over 9 kB. */
@@ -161,6 +167,30 @@ class FakeRange {
     const last = columnLetters(lastColumn) + lastRow;
     return first === last ? first : `${first}:${last}`;
   }
+  /** Selects the range for the user whose execution is running, as clicking it would. */
+  activate() {
+    const user = this.sheet.spreadsheet.executing;
+    user.activeSheet = this.sheet;
+    user.selection = [this];
+    user.currentCell = new FakeRange(this.sheet, { row: this.box.row, column: this.box.column, lastRow: this.box.row, lastColumn: this.box.column });
+    user.log.activations.push({ sheet: this.sheet.name, range: this.getA1Notation() });
+    return this;
+  }
+  /** Makes this cell the current one; the selection stays when the cell is in it, as Apps Script does. */
+  activateAsCurrentCell() {
+    const user = this.sheet.spreadsheet.executing;
+    const inSelection = user.activeSheet === this.sheet && user.selection.some((range) => range.contains(this.box.row, this.box.column));
+    if (!inSelection) {
+      user.activeSheet = this.sheet;
+      user.selection = [this];
+    }
+    user.currentCell = this;
+    user.log.activations.push({ sheet: this.sheet.name, currentCell: this.getA1Notation() });
+    return this;
+  }
+  contains(row, column) {
+    return row >= this.box.row && row <= this.box.lastRow && column >= this.box.column && column <= this.box.lastColumn;
+  }
   getValues() { return this.read('UNFORMATTED_VALUE', ''); }
   getDisplayValues() { return this.read('FORMATTED_VALUE', ''); }
   read(render, empty) {
@@ -193,6 +223,14 @@ class FakeSheet {
   getName() { return this.name; }
   getSheetId() { return this.sheetId; }
   getParent() { return this.spreadsheet; }
+  activate() {
+    const user = this.spreadsheet.executing;
+    if (user.activeSheet !== this) {
+      user.activeSheet = this;
+      user.selection = [];
+    }
+    return this;
+  }
   getMaxRows() { return this.source.maxRows(); }
   getMaxColumns() { return this.source.maxColumns(); }
   getLastRow() { return this.source.values('UNFORMATTED_VALUE').length; }
@@ -211,9 +249,12 @@ class FakeSheet {
 
 /** One spreadsheet as every editor shares it. */
 class FakeDocument {
-  constructor({ id = 'spreadsheet-1', name = 'Leads', sheets = [{ name: 'Leads', sheetId: 0 }] } = {}) {
+  constructor({ id = 'spreadsheet-1', name = 'Leads', sheets = [{ name: 'Leads', sheetId: 0 }], timeZone = 'Asia/Jerusalem' } = {}) {
     this.id = id;
     this.name = name;
+    this.timeZone = timeZone;
+    /** The user whose execution is running: tests are single-threaded, so it is the last one to call in. */
+    this.executing = null;
     this.sheets = sheets.map((sheet) => new FakeSheet(this, sheet));
     this.documentProperties = new FakeProperties();
     this.scriptProperties = new FakeProperties();
@@ -241,6 +282,8 @@ class FakeSpreadsheet {
     return this.user.selection.length ? new FakeRangeList(this.user.selection) : null;
   }
   getActiveRange() { return this.user.selection[this.user.selection.length - 1] || null; }
+  getCurrentCell() { return this.user.currentCell || null; }
+  getSpreadsheetTimeZone() { return this.user.document.timeZone; }
   toast(message, title, timeoutSeconds) {
     this.user.log.toasts.push({ message: String(message), title, timeoutSeconds });
   }
@@ -252,9 +295,10 @@ const ButtonSet = Object.freeze({ OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES
 const Button = Object.freeze({ OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO', CLOSE: 'CLOSE' });
 
 class FakeMenu {
-  constructor(ui, title) {
+  constructor(ui, title, addon = false) {
     this.ui = ui;
     this.title = title;
+    this.addon = addon;
     this.items = [];
   }
   addItem(caption, functionName) {
@@ -269,7 +313,7 @@ class FakeMenu {
     this.items.push({ subMenu: menu.title, items: menu.items });
     return this;
   }
-  addToUi() { this.ui.user.log.menus.push({ title: this.title, items: this.items.slice() }); }
+  addToUi() { this.ui.user.log.menus.push({ title: this.title, addon: this.addon, items: this.items.slice() }); }
 }
 
 class FakeUi {
@@ -279,9 +323,11 @@ class FakeUi {
     this.Button = Button;
   }
   createMenu(title) { return new FakeMenu(this, title); }
-  createAddonMenu() { return new FakeMenu(this, 'Add-on'); }
+  /** Under Extensions, titled with the add-on's name (the script project's title for a bound script). */
+  createAddonMenu() { return new FakeMenu(this, 'CallMarker', true); }
   /** alert(prompt) · alert(prompt, buttons) · alert(title, prompt, buttons); answers come from user.alertAnswers. */
   alert(...args) {
+    this.user.requireMode('Ui.alert', ['FULL']);
     const [title, prompt, buttons] = args.length === 3 ? args : args.length === 2 && args[1] in ButtonSet
       ? [null, args[0], args[1]] : [null, args[0], ButtonSet.OK];
     const answer = this.user.alertAnswers.length ? this.user.alertAnswers.shift()
@@ -289,9 +335,18 @@ class FakeUi {
     this.user.log.alerts.push({ title, prompt: String(prompt), buttons, answer });
     return answer;
   }
-  showSidebar(output) { this.user.log.sidebars.push(output); }
-  showModalDialog(output, title) { this.user.log.dialogs.push({ output, title, modal: true }); }
-  showModelessDialog(output, title) { this.user.log.dialogs.push({ output, title, modal: false }); }
+  showSidebar(output) {
+    this.user.requireMode('Ui.showSidebar', ['FULL']);
+    this.user.log.sidebars.push(output);
+  }
+  showModalDialog(output, title) {
+    this.user.requireMode('Ui.showModalDialog', ['FULL']);
+    this.user.log.dialogs.push({ output, title, modal: true });
+  }
+  showModelessDialog(output, title) {
+    this.user.requireMode('Ui.showModelessDialog', ['FULL']);
+    this.user.log.dialogs.push({ output, title, modal: false });
+  }
 }
 
 class FakeHtmlOutput {
@@ -318,23 +373,41 @@ function escapeHtml(text) {
 }
 
 /**
- * A template from a file. Renders the printing scriptlets <?= name ?> (escaped) and <?!= name ?>
- * (as it is) of the template's properties; any other scriptlet is refused, so a template that
- * relies on more than this fake understands fails loudly instead of rendering wrong.
+ * A template from a file. Renders the printing scriptlets <?= expression ?> (escaped) and
+ * <?!= expression ?> (as it is): each expression is evaluated as Apps Script does, with the template's
+ * properties as variables over the script's global scope (the add-in's functions, such as include_).
+ * Non-printing scriptlets (<? code ?>) are refused, so a template that relies on more than this fake
+ * understands fails loudly instead of rendering wrong.
  */
 class FakeHtmlTemplate {
-  constructor(source) { this.source = source; }
+  constructor(source, scope) {
+    Object.defineProperty(this, 'source', { value: source, enumerable: false });
+    Object.defineProperty(this, 'scope', { value: scope, enumerable: false });
+  }
   evaluate() {
     const html = this.source.replace(/<\?(!?=)?\s*([\s\S]*?)\s*\?>/g, (whole, kind, expression) => {
-      if (!kind || !/^[A-Za-z_$][\w$]*$/.test(expression)) {
-        throw new Error(`the fake HtmlService renders only <?= name ?> and <?!= name ?>, not ${whole}`);
+      if (!kind) {
+        throw new Error(`the fake HtmlService renders only printing scriptlets, not ${whole}`);
       }
-      if (!(expression in this)) {
-        throw new Error(`ReferenceError: "${expression}" is not defined.`);
-      }
-      return kind === '!=' ? String(this[expression]) : escapeHtml(this[expression]);
+      const value = this.evalInScope(expression);
+      return kind === '!=' ? String(value) : escapeHtml(value);
     });
     return new FakeHtmlOutput(html);
+  }
+  evalInScope(expression) {
+    const properties = { ...this };
+    if (/^[A-Za-z_$][\w$]*$/.test(expression) && !(expression in properties) && !(this.scope && expression in this.scope)) {
+      throw new Error(`ReferenceError: "${expression}" is not defined.`);
+    }
+    if (!this.scope) {
+      if (!(expression in properties)) {
+        throw new Error(`no script is loaded to evaluate ${expression}`);
+      }
+      return properties[expression];
+    }
+    // The template's properties shadow the script's globals, as in Apps Script.
+    const run = vm.runInContext(`(function (__properties) { with (__properties) { return (${expression}); } })`, this.scope);
+    return run(properties);
   }
 }
 
@@ -346,13 +419,21 @@ function readHtmlFile(name) {
   return fs.readFileSync(file, 'utf8');
 }
 
-const HtmlService = Object.freeze({
-  createHtmlOutputFromFile: (name) => new FakeHtmlOutput(readHtmlFile(name)),
-  createTemplateFromFile: (name) => new FakeHtmlTemplate(readHtmlFile(name)),
-  createHtmlOutput: (html = '') => new FakeHtmlOutput(html),
-  SandboxMode: Object.freeze({ IFRAME: 'IFRAME', NATIVE: 'NATIVE' }),
-  XFrameOptionsMode: Object.freeze({ ALLOWALL: 'ALLOWALL', DEFAULT: 'DEFAULT' }),
-});
+/**
+ * HtmlService for one execution; loadAddIn gives it the script's global scope (useScope), which its
+ * templates' scriptlets evaluate in.
+ */
+function fakeHtmlService() {
+  let scope = null;
+  return {
+    createHtmlOutputFromFile: (name) => new FakeHtmlOutput(readHtmlFile(name)),
+    createTemplateFromFile: (name) => new FakeHtmlTemplate(readHtmlFile(name), scope),
+    createHtmlOutput: (html = '') => new FakeHtmlOutput(html),
+    SandboxMode: Object.freeze({ IFRAME: 'IFRAME', NATIVE: 'NATIVE' }),
+    XFrameOptionsMode: Object.freeze({ ALLOWALL: 'ALLOWALL', DEFAULT: 'DEFAULT' }),
+    useScope: (context) => { scope = context; },
+  };
+}
 
 // ---------------------------------------------------------------- properties and locks
 
@@ -487,6 +568,7 @@ function httpTransport(options = {}) {
       input: JSON.stringify({ url: request.url, method: request.method, headers: request.headers, body: request.payload, timeoutMs }),
       encoding: 'utf8',
       timeout: timeoutMs + 5000,
+      maxBuffer: 256 * 1024 * 1024,
     });
     if (child.status !== 0 || !child.stdout) {
       throw new Error(`fetch process failed: ${child.error || child.stderr}`);
@@ -554,7 +636,17 @@ function bufferOf(data) {
   return Array.isArray(data) ? Buffer.from(data.map((b) => b & 0xff)) : Buffer.from(String(data), 'utf8');
 }
 
+/** Utilities.formatDate for the patterns the add-in uses (yyyy, MM, dd, HH, mm, ss), in a time zone. */
+function formatDate(date, timeZone, pattern) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(date).map((part) => [part.type, part.value]));
+  const known = { yyyy: parts.year, MM: parts.month, dd: parts.day, HH: parts.hour, mm: parts.minute, ss: parts.second };
+  return pattern.replace(/yyyy|MM|dd|HH|mm|ss/g, (token) => known[token]);
+}
+
 const Utilities = Object.freeze({
+  formatDate,
   getUuid: () => crypto.randomUUID(),
   sleep: () => {},
   base64DecodeWebSafe: (text) => signedBytes(Buffer.from(String(text), 'base64url')),
@@ -569,28 +661,56 @@ const Utilities = Object.freeze({
 class FakeUser {
   /**
    * @param {FakeDocument} document
-   * @param {{ email?: string, fetch?: Function, identityToken?: string | (() => string),
+   * @param {{ email?: string, locale?: string, fetch?: Function, identityToken?: string | (() => string),
    *   oauthToken?: string, activeSheet?: string }} [options]
    */
   constructor(document, options = {}) {
     this.document = document;
     this.email = options.email === undefined ? 'dana@example.com' : options.email;
+    this.locale = options.locale || 'en';
     this.identityToken = options.identityToken || fakeIdentityToken({
       iss: 'https://accounts.google.com', aud: 'client-id.apps.googleusercontent.com', email: this.email, email_verified: true,
     });
     this.oauthToken = options.oauthToken || `ya29.${crypto.randomBytes(24).toString('base64url')}`;
     this.activeSheet = options.activeSheet ? document.sheet(options.activeSheet) : document.sheets[0];
     this.selection = [];
+    this.currentCell = null;
     this.alertAnswers = [];
+    this.authMode = 'FULL';
     this.userProperties = new FakeProperties();
     this.urlFetchApp = new FakeUrlFetchApp(this, options.fetch || null);
-    this.log = { requests: [], toasts: [], alerts: [], sidebars: [], dialogs: [], menus: [], locks: [] };
+    this.log = { requests: [], toasts: [], alerts: [], sidebars: [], dialogs: [], menus: [], locks: [], activations: [] };
   }
 
   /** Sets the active range list, as the user selecting ranges with Ctrl held: select('A2:C5', 'A9'). */
   select(...a1Ranges) {
     this.selection = a1Ranges.map((a1) => this.activeSheet.getRange(a1));
     return this;
+  }
+
+  /** Makes another tab the active one, as clicking it does. */
+  openSheet(name) {
+    this.activeSheet = this.document.sheet(name);
+    this.selection = [];
+    return this;
+  }
+
+  /** Runs fn as Google runs a trigger in an authorization mode ('NONE', 'LIMITED'); FULL again after. */
+  inAuthMode(mode, fn) {
+    const before = this.authMode;
+    this.authMode = mode;
+    try {
+      return fn();
+    } finally {
+      this.authMode = before;
+    }
+  }
+
+  /** Throws as Apps Script does when a service is called in a mode that does not allow it. */
+  requireMode(name, modes) {
+    if (!modes.includes(this.authMode)) {
+      throw new Error(`Exception: You do not have permission to call ${name} (AuthMode.${this.authMode}).`);
+    }
   }
 
   /** Plays another execution holding the document lock (for contention). */
@@ -603,38 +723,71 @@ class FakeUser {
 
   idToken() { return typeof this.identityToken === 'function' ? this.identityToken() : this.identityToken; }
 
-  /** The global names an Apps Script execution of this user sees. */
+  /**
+   * The global names an Apps Script execution of this user sees. Each service checks the
+   * authorization mode it is called in (see the top of this file).
+   */
   globals() {
     const user = this;
     const spreadsheet = new FakeSpreadsheet(user);
     const ui = new FakeUi(user);
-    const account = { getEmail: () => user.email };
+    const document = () => {
+      user.requireMode('SpreadsheetApp.getActive', ['LIMITED', 'FULL']);
+      user.document.executing = user;
+      return spreadsheet;
+    };
+    const account = {
+      getEmail: () => {
+        user.requireMode('Session.getActiveUser', ['FULL']);
+        return user.email;
+      },
+    };
+    const properties = (name, store) => () => {
+      user.requireMode(`PropertiesService.${name}`, ['LIMITED', 'FULL']);
+      return store();
+    };
+    const urlFetchApp = {
+      fetch: (url, params) => {
+        user.requireMode('UrlFetchApp.fetch', ['FULL']);
+        return user.urlFetchApp.fetch(url, params);
+      },
+    };
     return {
       SpreadsheetApp: {
-        getActive: () => spreadsheet,
-        getActiveSpreadsheet: () => spreadsheet,
-        getActiveSheet: () => user.activeSheet,
-        getActiveRangeList: () => spreadsheet.getActiveRangeList(),
+        getActive: document,
+        getActiveSpreadsheet: document,
+        getActiveSheet: () => document().getActiveSheet(),
+        getActiveRangeList: () => document().getActiveRangeList(),
         getUi: () => ui,
       },
-      UrlFetchApp: user.urlFetchApp,
+      UrlFetchApp: urlFetchApp,
       ScriptApp: {
-        getIdentityToken: () => user.idToken(),
-        getOAuthToken: () => user.oauthToken,
+        getIdentityToken: () => {
+          user.requireMode('ScriptApp.getIdentityToken', ['FULL']);
+          return user.idToken();
+        },
+        getOAuthToken: () => {
+          user.requireMode('ScriptApp.getOAuthToken', ['FULL']);
+          return user.oauthToken;
+        },
         AuthMode: Object.freeze({ NONE: 'NONE', LIMITED: 'LIMITED', FULL: 'FULL' }),
       },
       PropertiesService: {
-        getDocumentProperties: () => user.document.documentProperties,
-        getScriptProperties: () => user.document.scriptProperties,
-        getUserProperties: () => user.userProperties,
+        getDocumentProperties: properties('getDocumentProperties', () => user.document.documentProperties),
+        getScriptProperties: properties('getScriptProperties', () => user.document.scriptProperties),
+        getUserProperties: properties('getUserProperties', () => user.userProperties),
       },
       LockService: {
-        getDocumentLock: () => new FakeLock(user),
+        getDocumentLock: () => {
+          user.requireMode('LockService.getDocumentLock', ['LIMITED', 'FULL']);
+          return new FakeLock(user);
+        },
       },
-      HtmlService,
+      HtmlService: fakeHtmlService(),
       Session: {
         getActiveUser: () => account,
         getEffectiveUser: () => account,
+        getActiveUserLocale: () => user.locale,
         getScriptTimeZone: () => 'Asia/Jerusalem',
       },
       Utilities,

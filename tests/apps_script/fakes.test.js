@@ -114,11 +114,12 @@ test('the add-in runs a whole job against a function served over HTTP', async ()
   try {
     const document = new FakeDocument({ sheets: [{ name: 'Leads', sheetId: 3, source: valuesSource([['Phone'], ['0547000001'], ['0547000002'], ['0547000003'], ['0547000004']]) }] });
     const user = new FakeUser(document, { fetch: httpTransport() });
+    user.userProperties.setProperty('callmarker.preferences', JSON.stringify({ language: '', skip_card_up_to: 100 }));
     const addIn = loadAddIn(user.globals(), { config: { functionUrl: `${server.url}/upload_rows` } });
     user.select('A:A');
     addIn.uploadSelectedRows();
     assert.deepEqual(user.log.alerts, []);
-    assert.deepEqual(user.log.toasts.map((t) => t.message), ['Uploaded 2 of 4 rows…', 'Done: 4 uploaded.']);
+    assert.deepEqual(user.log.toasts.map((t) => t.message), ['Uploaded 0 of 4…', 'Done: uploaded 4.']);
     await server.settle();
     assert.deepEqual(server.requests.map((r) => JSON.parse(r.body).cursor), [undefined, 'step-2']);
     assert.deepEqual(JSON.parse(server.requests[0].body).rows, [[2, 5]]);
@@ -166,13 +167,36 @@ test('A1 notation: cells, blocks, whole columns and whole rows', () => {
   assert.throws(() => parseA1('!!', 1000, 26), /Range not found/);
 });
 
-test('the fake HtmlService renders printing scriptlets and refuses anything else', () => {
+test('the fake HtmlService evaluates printing scriptlets over the script\'s globals, and refuses anything else', () => {
   const user = new FakeUser(new FakeDocument());
-  const { HtmlService } = user.globals();
-  const template = HtmlService.createTemplateFromFile('Sidebar');
-  template.state = JSON.stringify({ view: 'settings' });
-  assert.match(template.evaluate().getContent(), /id="state">\{"view":"settings"\}<\/script>/);
-  assert.throws(() => HtmlService.createTemplateFromFile('Sidebar').evaluate(), /"state" is not defined/);
+  const globals = user.globals();
+  loadAddIn(globals);
+  const template = globals.HtmlService.createTemplateFromFile('Help');
+  template.lang = 'en';
+  template.dir = 'ltr';
+  template.content = '<p>a & b</p>';
+  const html = template.evaluate().getContent();
+  assert.match(html, /<html lang="en" dir="ltr">/, '<?= ?> prints the property, escaped');
+  assert.match(html, /<p>a & b<\/p>/, '<?!= ?> prints it as it is');
+  const sidebar = globals.HtmlService.createTemplateFromFile('Sidebar');
+  sidebar.lang = 'he';
+  sidebar.dir = 'rtl';
+  sidebar.state = '{}';
+  assert.match(sidebar.evaluate().getContent(), /<summary>הגדרות<\/summary>/, 'a global function of the script, called with a property');
+  assert.throws(() => globals.HtmlService.createTemplateFromFile('Help').evaluate(), /"lang" is not defined/);
+  const scriptlet = new (require('./fakes').FakeUser)(new FakeDocument()).globals().HtmlService;
+  assert.throws(() => scriptlet.createHtmlOutputFromFile('NoSuchFile'), /No HTML file named NoSuchFile/);
+});
+
+test('the add-in\'s pages use printing scriptlets only, the ones the fake renders as Apps Script does', () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { APPS_SCRIPT_DIR } = require('./fakes');
+  const pages = fs.readdirSync(APPS_SCRIPT_DIR).filter((name) => name.endsWith('.html'));
+  assert.ok(pages.length >= 4);
+  for (const name of pages) {
+    assert.doesNotMatch(fs.readFileSync(path.join(APPS_SCRIPT_DIR, name), 'utf8'), /<\?(?![!=])/, name);
+  }
 });
 
 test('properties refuse a value over 9 kB, as Apps Script does', () => {

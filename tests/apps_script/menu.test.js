@@ -1,47 +1,73 @@
 'use strict';
-// The menu, the help dialog, the manifest and the settings as a user meets them.
+// The menu under Extensions in every authorization mode and both languages, the manifest, and the
+// windows the menu opens.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { scenario, answer, plain } = require('./addin');
-const { APPS_SCRIPT_DIR, FakeUser } = require('./fakes');
+const { scenario } = require('./addin');
+const { APPS_SCRIPT_DIR } = require('./fakes');
 
-test('onOpen builds the CallMarker menu, each item bound to a function the add-in defines', () => {
-  const { user, addIn } = scenario();
-  addIn.onOpen({ authMode: 'LIMITED' });
-  assert.equal(user.log.menus.length, 1);
-  const menu = user.log.menus[0];
-  assert.equal(menu.title, 'CallMarker');
-  assert.deepEqual(menu.items.map((item) => item.caption || '—'), [
-    'Upload selected rows', 'Upload all pending rows', 'Check selected rows (no upload)',
-    'Remove selected rows from campaign', '—', 'Settings…', 'Help',
-  ]);
-  for (const item of menu.items.filter((i) => i.functionName)) {
-    assert.equal(typeof addIn[item.functionName], 'function', item.functionName);
-    assert.ok(!item.functionName.endsWith('_'), 'menu items cannot call private functions');
+const ITEMS = {
+  en: ['Upload selected rows', 'Upload all pending rows', 'Check selected rows (no upload)', 'Remove selected rows from campaign', '—',
+    'Retry failed rows', 'Show problem rows', '—', 'Settings…', 'Help ▸'],
+  he: ['העלאת השורות שנבחרו', 'העלאת כל השורות הממתינות', 'בדיקת השורות שנבחרו (בלי העלאה)', 'הסרת השורות שנבחרו מהקמפיין', '—',
+    'שליחה חוזרת של שורות שנכשלו', 'הצגת השורות הבעייתיות', '—', 'הגדרות…', 'עזרה ▸'],
+};
+const HANDLERS = ['uploadSelectedRows', 'uploadPendingRows', 'checkSelectedRows', 'removeSelectedRows', null, 'retryFailedRows',
+  'showProblemRows', null, 'showSettings', null];
+
+const captions = (menu) => menu.items.map((item) => item.caption || (item.subMenu ? `${item.subMenu} ▸` : '—'));
+
+for (const mode of ['NONE', 'LIMITED', 'FULL']) {
+  for (const [locale, lang] of [['en_US', 'en'], ['iw', 'he']]) {
+    test(`onOpen in AuthMode.${mode} builds the add-on menu in ${lang === 'he' ? 'Hebrew' : 'English'}, each item bound to a public function`, () => {
+      const { user, addIn } = scenario({ locale });
+      user.inAuthMode(mode, () => addIn.onOpen({ authMode: mode }));
+      assert.equal(user.log.menus.length, 1);
+      const menu = user.log.menus[0];
+      assert.equal(menu.addon, true, 'under Extensions, as an add-on menu');
+      assert.deepEqual(captions(menu), ITEMS[lang]);
+      assert.deepEqual(menu.items.map((item) => item.functionName || null), HANDLERS);
+      for (const item of menu.items.filter((i) => i.functionName)) {
+        assert.equal(typeof addIn[item.functionName], 'function', item.functionName);
+        assert.ok(!item.functionName.endsWith('_'), 'menu items cannot call private functions');
+      }
+    });
   }
+}
+
+test('the language a user chose is used from LIMITED on; in NONE, where properties cannot be read, the account\'s', () => {
+  const { user, addIn } = scenario({ locale: 'en_US' });
+  user.userProperties.setProperty('callmarker.preferences', JSON.stringify({ language: 'he', skip_card_up_to: 0 }));
+  user.inAuthMode('LIMITED', () => addIn.onOpen({ authMode: 'LIMITED' }));
+  user.inAuthMode('NONE', () => addIn.onOpen({ authMode: 'NONE' }));
+  assert.equal(user.log.menus[0].items[0].caption, 'העלאת השורות שנבחרו');
+  assert.equal(user.log.menus[1].items[0].caption, 'Upload selected rows');
 });
 
-test('onInstall builds the same menu', () => {
+test('the fake refuses in NONE what Google refuses, so the test above means something', () => {
+  const { user, addIn } = scenario();
+  assert.throws(() => user.inAuthMode('NONE', () => addIn.userLanguage_ && addIn.loadPreferences_(addIn.PropertiesService.getUserProperties())),
+    /permission to call PropertiesService/);
+  assert.throws(() => user.inAuthMode('LIMITED', () => addIn.SpreadsheetApp.getUi().showSidebar({})), /permission to call Ui\.showSidebar/);
+  assert.throws(() => user.inAuthMode('LIMITED', () => addIn.UrlFetchApp.fetch('https://x.test/')), /permission to call UrlFetchApp/);
+});
+
+test('onInstall builds the same menu (Google runs it in FULL, without onOpen)', () => {
   const { user, addIn } = scenario();
   addIn.onInstall({ authMode: 'FULL' });
-  assert.equal(user.log.menus[0].items.length, 7);
+  assert.deepEqual(captions(user.log.menus[0]), ITEMS.en);
 });
 
-test('Help opens a dialog that explains every menu item and the status columns', () => {
+test('Help holds the help page and Test connection, which opens the checklist', () => {
   const { user, addIn } = scenario();
-  addIn.showHelp();
-  assert.equal(user.log.dialogs.length, 1);
-  const { output, title, modal } = user.log.dialogs[0];
-  assert.equal(title, 'CallMarker help');
-  assert.equal(modal, true);
-  const html = output.getContent();
-  for (const words of ['Upload selected rows', 'Upload all pending rows', 'Check selected rows', 'Remove selected rows',
-    'Settings', 'status columns', 'Stop', 'Retry failed rows']) {
-    assert.ok(html.includes(words), words);
-  }
+  addIn.onOpen({ authMode: 'LIMITED' });
+  const help = user.log.menus[0].items.at(-1);
+  assert.equal(help.subMenu, 'Help');
+  assert.deepEqual(help.items.map((i) => [i.caption, i.functionName]), [['How it works', 'showHelp'], ['Test connection', 'testConnection']]);
+  assert.equal(typeof addIn[help.items[1].functionName], 'function');
 });
 
 test('the manifest asks for exactly the scopes the add-in needs, on V8', () => {
@@ -57,124 +83,26 @@ test('the manifest asks for exactly the scopes the add-in needs, on V8', () => {
   assert.ok(manifest.urlFetchWhitelist.every((prefix) => /^https:\/\/[^/]+\/$/.test(prefix)));
 });
 
-test('Settings opens the sidebar with the saved settings filled in', () => {
-  const { user, addIn } = scenario();
-  addIn.saveSettings({ campaign: '11', agent_name: 'דנה', override: true, status: '12', batch_size: '250' });
+test('the sidebar and the Help window speak the user\'s language, right to left in Hebrew', () => {
+  const { user, addIn } = scenario({ locale: 'iw' });
   addIn.showSettings();
-  assert.equal(user.log.sidebars.length, 1);
-  const sidebar = user.log.sidebars[0];
-  assert.equal(sidebar.getTitle(), 'CallMarker');
-  const state = JSON.parse(/<script type="application\/json" id="state">([\s\S]*?)<\/script>/.exec(sidebar.getContent())[1]);
-  assert.equal(state.view, 'settings');
-  assert.deepEqual(state.settings, {
-    campaign: '11', agent_name: 'דנה', override: true, unique: false, status: 12, international: false,
-    default_region: 'IL', batch_size: 250, header_row: 1,
-  });
+  const sidebar = user.log.sidebars[0].getContent();
+  assert.match(sidebar, /^<!DOCTYPE html>\n<html lang="he" dir="rtl">/);
+  assert.match(sidebar, /<summary>הגדרות<\/summary>/);
+  addIn.showHelp();
+  const { output, title } = user.log.dialogs[0];
+  assert.equal(title, 'עזרה ל-CallMarker');
+  assert.match(output.getContent(), /<html lang="he" dir="rtl">/);
 });
 
-test('settings are saved for every editor of the spreadsheet and sent with each job', () => {
-  const { user, addIn, document } = scenario({ answers: [answer()] });
-  const saved = addIn.saveSettings({
-    campaign: ' 11 ', agent_name: 'Dana', override: true, unique: true, status: '11', international: false,
-    default_region: 'il', batch_size: '200', header_row: '1',
-  });
-  assert.equal(saved.ok, true);
-  assert.deepEqual(plain(saved.errors), {});
-
-  const colleague = new FakeUser(document, { email: 'yossi@example.com' });
-  const { loadAddIn } = require('./addin');
-  assert.deepEqual(plain(loadAddIn(colleague.globals()).loadSettings_()), plain(saved.settings));
-
-  user.select('A2:A3');
-  addIn.uploadSelectedRows();
-  assert.deepEqual(user.log.requests[0].json.options, {
-    campaign: '11', agent_name: 'Dana', override: true, unique: true, status: 11, international: false,
-    default_region: 'IL', batch_size: 200, header_row: 1,
-  });
-});
-
-test('a spreadsheet without settings uses the defaults; unset options travel as null or false', () => {
-  const { user, addIn } = scenario({ answers: [answer()] });
-  user.select('A2');
-  addIn.uploadSelectedRows();
-  assert.deepEqual(user.log.requests[0].json.options, {
-    campaign: null, agent_name: null, override: false, unique: false, status: null, international: false,
-    default_region: 'IL', batch_size: 100, header_row: 1,
-  });
-});
-
-test('each invalid setting gets its own message and nothing is saved', () => {
-  const { addIn, document } = scenario();
-  const cases = [
-    [{ unique: true }, 'unique', /needs a campaign and "Update existing customers"/],
-    [{ campaign: '11', unique: true }, 'unique', /needs a campaign and "Update existing customers"/],
-    [{ agent_name: 'Dana' }, 'agent_name', /An agent needs a campaign/],
-    [{ batch_size: '0' }, 'batch_size', /Batch size is a whole number from 1 to 1,000/],
-    [{ batch_size: '1001' }, 'batch_size', /from 1 to 1,000/],
-    [{ batch_size: '2.5' }, 'batch_size', /whole number/],
-    [{ header_row: '0' }, 'header_row', /Header row is a row number: 1 or more/],
-    [{ header_row: 'first' }, 'header_row', /1 or more/],
-    [{ campaign: 'Summer leads' }, 'campaign', /campaign number in CallMarker, such as 11/],
-    [{ status: '5' }, 'status', /Status is one of: 1 Waiting, 10 Not Interested, 11 Interested, 12 Follow Up, 18 Completed/],
-    [{ default_region: 'ISR' }, 'default_region', /two-letter country code/],
-  ];
-  for (const [form, field, message] of cases) {
-    const result = addIn.saveSettings(form);
-    assert.equal(result.ok, false, JSON.stringify(form));
-    assert.deepEqual(Object.keys(result.errors), [field], JSON.stringify(form));
-    assert.match(result.errors[field], message);
-  }
-  assert.equal(document.documentProperties.getProperty('callmarker.settings'), null);
-});
-
-test('the edges of the valid ranges are accepted', () => {
-  const { addIn } = scenario();
-  assert.equal(addIn.saveSettings({ batch_size: '1', header_row: '1' }).ok, true);
-  assert.equal(addIn.saveSettings({ batch_size: '1000', header_row: '40' }).ok, true);
-  assert.equal(addIn.saveSettings({ campaign: '7', override: true, unique: true, agent_name: 'Dana' }).ok, true);
-});
-
-test('a job does not start with settings that are not valid', () => {
-  const { user, addIn, document } = scenario();
-  // Settings written by an older version, or by hand: the job refuses them instead of sending them.
-  document.documentProperties.setProperty('callmarker.settings', JSON.stringify({ unique: true, batch_size: 5000 }));
-  user.select('A2');
-  addIn.uploadSelectedRows();
-  assert.equal(user.log.requests.length, 0);
-  assert.match(user.log.alerts[0].prompt, /^Fix the settings first \(CallMarker > Settings…\): .*campaign.*Batch size/);
-});
-
-test('unreadable saved settings fall back to the defaults', () => {
-  const { addIn, document } = scenario();
-  document.documentProperties.setProperty('callmarker.settings', '{not json');
-  assert.equal(addIn.loadSettings_().batch_size, 100);
-});
-
-test('no secret is stored in any properties, shown in a cell, toast, message or sidebar', () => {
-  const { user, addIn, document } = scenario({
-    answers: [answer({ done: false, cursor: 'c1', processed_rows: 1, total_rows: 3 }), { status: 401, json: { error: { code: 401, message: 'bad token' } } }],
-    config: { functionUrl: 'https://f.example/upload', idTokenAudience: 'other-client.apps.googleusercontent.com' },
-  });
-  addIn.saveSettings({ campaign: '11' });
-  user.select('A2:A4');
-  addIn.uploadSelectedRows();
-  assert.equal(user.log.requests.length, 2);
-  const secrets = [user.idToken(), user.oauthToken];
-  const seen = JSON.stringify({
-    documentProperties: document.documentProperties.getProperties(),
-    scriptProperties: document.scriptProperties.getProperties(),
-    userProperties: user.userProperties.getProperties(),
-    toasts: user.log.toasts,
-    alerts: user.log.alerts,
-    sidebars: user.log.sidebars.map((s) => s.getContent()),
-    cells: document.sheets[0].source.rows,
-  });
-  for (const secret of secrets) {
-    assert.ok(!seen.includes(secret));
-    assert.ok(!seen.includes(secret.slice(0, 20)), 'not even a piece of it');
-  }
-  // The tokens do travel, in the headers of the request to the function and nowhere else in it.
-  assert.equal(user.log.requests[0].headers.Authorization, `Bearer ${user.idToken()}`);
-  assert.equal(user.log.requests[0].headers['X-Sheets-Token'], user.oauthToken);
-  assert.ok(!user.log.requests[0].payload.includes(user.oauthToken));
+test('the sidebar\'s style and script are included from their own files, the script written from its checked .js file', () => {
+  const { user, addIn } = scenario();
+  addIn.showSettings();
+  const html = user.log.sidebars[0].getContent();
+  const css = fs.readFileSync(path.join(APPS_SCRIPT_DIR, 'SidebarCss.html'), 'utf8');
+  assert.ok(html.includes(css.trim()), 'SidebarCss.html is in the page');
+  const script = /<script>([\s\S]*)<\/script>\s*<\/body>/.exec(html)[1];
+  assert.ok(script.startsWith('(function sidebarPage_() {'), 'the page script is the function of SidebarPage.js');
+  assert.ok(script.includes(fs.readFileSync(path.join(APPS_SCRIPT_DIR, 'SidebarPage.js'), 'utf8').match(/'use strict';\n {2}const FIELDS = \[[^\]]+\]/)[0]));
+  assert.ok(!/<\/script/i.test(script.slice(0, -1)), 'nothing in the script can end its element early');
 });

@@ -3,11 +3,11 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { scenario, answer, plain } = require('./addin');
+const { noCard, answer, plain, visible } = require('./addin');
 
 /** Selects, runs "Upload selected rows", and returns the rows the function was asked for. */
 function uploadedRows(dataRows, ...a1) {
-  const { user, addIn } = scenario({ dataRows, answers: [answer()] });
+  const { user, addIn } = noCard({ dataRows, answers: [answer()] });
   user.select(...a1);
   addIn.uploadSelectedRows();
   assert.deepEqual(user.log.alerts, [], 'no message box');
@@ -17,13 +17,13 @@ function uploadedRows(dataRows, ...a1) {
 
 /** Selects, runs a menu item, and returns the message box it showed (no request may be made). */
 function refusal(options, menuItem, ...a1) {
-  const { user, addIn, document } = scenario(options);
+  const { user, addIn, document } = noCard(options);
   user.select(...a1);
   addIn[menuItem]();
   assert.equal(user.log.requests.length, 0, 'nothing is sent');
-  assert.equal(document.documentProperties.getProperty('callmarker.lease'), null, 'no lease is left behind');
+  assert.equal(document.documentProperties.getProperty('callmarker.lease.1204'), null, 'no lease is left behind');
   assert.equal(user.log.alerts.length, 1);
-  return user.log.alerts[0].prompt;
+  return visible(user.log.alerts[0].prompt);
 }
 
 test('one cell is its row', () => {
@@ -83,11 +83,11 @@ test('nothing usable selected: a clear message, in the words of the menu item', 
 });
 
 test('the header row set in Settings is the one left out', () => {
-  const { user, addIn } = scenario({ answers: [answer()] });
+  const { user, addIn } = noCard({ answers: [answer()] });
   assert.equal(addIn.saveSettings({ header_row: '3' }).ok, true);
   user.select('A1:A3');
   addIn.uploadSelectedRows();
-  assert.match(user.log.alerts[0].prompt, /^Select the rows to upload: the header row is row 3/);
+  assert.match(visible(user.log.alerts[0].prompt), /^Select the rows to upload: the header row is row 3/);
   user.select('A2:A6');
   addIn.uploadSelectedRows();
   assert.deepEqual(plain(user.log.requests[0].json.rows), [[4, 6]]);
@@ -100,7 +100,7 @@ test('more rows than the cap: the user is told the cap and what to do instead', 
 });
 
 test('exactly the cap is accepted (and starts in the sidebar, being large)', () => {
-  const { user, addIn } = scenario({ dataRows: 50001 });
+  const { user, addIn } = noCard({ dataRows: 50001 });
   user.select('A2:A50001');
   addIn.uploadSelectedRows();
   assert.deepEqual(user.log.alerts, []);
@@ -108,7 +108,7 @@ test('exactly the cap is accepted (and starts in the sidebar, being large)', () 
 });
 
 test('merging row intervals agrees with counting rows one by one', () => {
-  const { addIn } = scenario();
+  const { addIn } = noCard();
   let seed = 7;
   const random = (n) => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
