@@ -31,7 +31,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from google.auth.credentials import Credentials
 from requests.adapters import BaseAdapter
 
-from callmarker_sheets.callmarker import CallMarkerClient, CallMarkerRequestError, UploadReport
+from callmarker_sheets.callmarker import (
+    CallMarkerClient,
+    CallMarkerRequestError,
+    CallMarkerUnreadableAnswer,
+    UploadReport,
+)
 from callmarker_sheets.config import Settings
 from callmarker_sheets.fields import HeaderError, map_headers
 from callmarker_sheets.logs import redact
@@ -51,7 +56,7 @@ ACTIONS: tuple[Action, ...] = ("upload", "check", "remove")
 #: How many errors an answer lists (the sheet holds every row's own message).
 MAX_ERRORS = 50
 #: Statuses that pending mode leaves alone while the row is unchanged.
-SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value})
+SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT.value})
 #: Time kept for writing the statuses at the end of a step: at least this, or what reading took.
 MIN_WRITE_RESERVE_S = 1.0
 #: No batch is started later than this before the time kept for writing (batches in flight finish).
@@ -108,6 +113,14 @@ class CallMarkerUnreachable(JobError):
 
     http_status = 502
     code = "callmarker_unreachable"
+
+
+class CallMarkerUnreadable(JobError):
+    """CallMarker answered, several times in a row, something this tool cannot read. Rows are marked
+    failed: it may have taken them, but nothing confirms it."""
+
+    http_status = 502
+    code = "callmarker_unreadable"
 
 
 # --------------------------------------------------------------------------------------- request
@@ -300,11 +313,15 @@ class StepAnswer:
 
 COUNT_KEYS = ("uploaded", "rejected", "invalid", "failed", "skipped")
 #: Counts an action adds to the five every answer has.
-_EXTRA_COUNT: Mapping[str, tuple[str, ...]] = {"upload": (), "check": ("valid",), "remove": ("removed",)}
+_EXTRA_COUNT: Mapping[str, tuple[str, ...]] = {
+    "upload": ("sent",),
+    "check": ("valid",),
+    "remove": ("removed", "sent"),
+}
 #: Outcomes CallMarker confirmed.
 CONFIRMED = frozenset({Outcome.UPLOADED, Outcome.REMOVED})
-#: Outcomes that need no attention from the user.
-GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIPPED})
+#: Outcomes that need no attention from the user (a row "sent" carries its own message).
+GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIPPED, Outcome.SENT})
 
 
 @dataclass
@@ -443,6 +460,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     finished = not report.unsent
     counts = {key: progress.counts.get(key, 0) for key in (*COUNT_KEYS, *_EXTRA_COUNT[job.action])}
     processed = sum(n for key, n in counts.items() if key != Outcome.SKIPPED)
+    sends_mean, sends_max = report.sends_per_customer()
     logger.info(
         "step finished",
         extra={
@@ -455,11 +473,14 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             "counts": counts,
             "requests": report.requests,
             "retries": report.retries,
+            "sends_per_customer": {"mean": round(sends_mean, 3), "max": sends_max},
             "lost_rows": len(lost),
         },
     )
     if report.fatal is not None:
         raise CallMarkerRefused(_refusal(report.fatal))
+    if report.unreadable is not None:
+        raise CallMarkerUnreadable(_unreadable(report.unreadable))
     if report.unavailable is not None and not any(r.outcome in GOOD for r in report.results):
         raise CallMarkerUnreachable(
             f"CallMarker could not be reached ({redact(str(report.unavailable))}). The rows are marked "
@@ -474,7 +495,12 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         errors=progress.errors,
         retry_rows=progress.retry,
         message=_summary(
-            job.action, counts, job_size, finished=finished, lost=lost, left_for_later=left_for_later
+            job.action,
+            counts,
+            job_size,
+            finished=finished,
+            lost=lost,
+            left_for_later=left_for_later,
         ),
         unmapped_columns=headers.unmapped,
         lost_rows=lost,
@@ -582,7 +608,7 @@ class _Failure:
 
 
 def _settled(selection: Selection, row: SheetRow) -> bool:
-    """Uploaded (or removed) before, and not edited since: pending mode leaves it alone."""
+    """Uploaded (or removed, or sent) before, and not edited since: pending mode leaves it alone."""
     previous = selection.previous.get(row.number)
     return (
         previous is not None
@@ -613,6 +639,14 @@ def _refusal(error: CallMarkerRequestError) -> str:
         f"CallMarker refused the upload: {redact(str(error))}. Nothing more was sent; "
         "the rows already sent keep their status. Check the campaign and agent in Settings, "
         "or ask the administrator to check the CallMarker token."
+    )
+
+
+def _unreadable(error: CallMarkerUnreadableAnswer) -> str:
+    return (
+        f"{redact(str(error))}, several times in a row, so nothing more was sent. The rows sent are "
+        "marked failed: CallMarker may have taken them, but nothing confirms it, and sending them "
+        "again is safe. If it keeps happening, ask the administrator to check CALLMARKER_BASE_URL."
     )
 
 
@@ -650,6 +684,11 @@ def _summary(
 ) -> str:
     verb, good = _VERBS[action]
     parts = [f"{verb} {counts.get(good, 0):,} of {total:,} rows"]
+    if counts.get("sent"):
+        parts.append(
+            f"{counts['sent']:,} sent, but CallMarker did not confirm them row by row "
+            "(see the CallMarker message column)"
+        )
     attention = sum(counts.get(key, 0) for key in ("invalid", "rejected", "failed"))
     if attention:
         parts.append(f"{attention:,} need attention (see the CallMarker message column)")

@@ -359,7 +359,7 @@ describe('Upload selected rows, from the menu to CallMarker and back into the sh
     assert.equal(state.view, 'summary');
     assert.equal(state.summary, toast);
     assert.equal(state.progress, 'Uploaded 3,000 of 3,000 rows.');
-    assert.deepEqual(state.answer.counts, { uploaded: tally.uploaded, rejected: 0, invalid: tally.invalid, failed: 0, skipped: 0 });
+    assert.deepEqual(state.answer.counts, { uploaded: tally.uploaded, rejected: 0, invalid: tally.invalid, failed: 0, skipped: 0, sent: 0 });
     assert.deepEqual(state.answer.retry_rows, []);
   });
 

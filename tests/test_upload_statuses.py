@@ -1,0 +1,111 @@
+"""What a step writes in the status columns: rows CallMarker took without confirming them, answers it cannot
+read, rows left unsettled. In-process, over both emulators."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from google.oauth2.credentials import Credentials
+from gspread.utils import ValueInputOption
+
+from callmarker_sheets.callmarker import DEFAULT_CONCURRENCY, CallMarkerClient
+from callmarker_sheets.retry import RetryPolicy
+from callmarker_sheets.sheet import STATUS_COLUMNS, connect
+from callmarker_sheets.upload import CallMarkerUnreadable, run_step
+from tests.emulators import callmarker, sheets
+from tests.emulators.callmarker.transport import AsyncEmulatorTransport
+from tests.emulators.wsgi_requests import WSGIAdapter
+from tests.stack import ACCOUNT, CALLMARKER_TOKEN
+from tests.test_upload import HEADERS, World, job, leads
+
+STATUS, MESSAGE, TIME = STATUS_COLUMNS[:3]
+
+
+def world_of(rows: Sequence[Sequence[str]], *, locale: str = "iw_IL", **answers: Any) -> Iterator[World]:
+    """A sheet of ``rows`` typed in as a user would (formulas are formulas) in a spreadsheet of ``locale``."""
+    sheets_app = sheets.create_app(sleep=lambda _s: None)
+    callmarker_app = callmarker.create_app(tokens=[CALLMARKER_TOKEN], **ACCOUNT, **answers)
+    spreadsheet = sheets_app.backend.create_spreadsheet("Leads", locale=locale, time_zone="Asia/Jerusalem")
+    gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(sheets_app))
+    sheet = gc.open_by_key(spreadsheet.id).sheet1
+    sheet.update([HEADERS, *map(list, rows)], "A1", value_input_option=ValueInputOption.user_entered)
+    try:
+        yield World(sheets_app, callmarker_app, spreadsheet.id, 0)
+    finally:
+        callmarker_app.close()
+
+
+def columns(world: World) -> dict[int, dict[str, str]]:
+    """Each row's status columns as the sheet shows them."""
+    values = world.sheet_values()
+    where = {name: values[0].index(name) for name in (STATUS, MESSAGE, TIME)}
+    return {
+        n: {name: row[i] if len(row) > i else "" for name, i in where.items()}
+        for n, row in enumerate(values[1:], start=2)
+    }
+
+
+# --- CallMarker took the rows without confirming them ------------------------------------------------
+
+
+def test_rows_callmarker_took_without_confirming_are_sent_counted_apart_and_left_alone_when_pending() -> None:
+    for world in world_of(leads(6), answers={"counts": "none"}):
+        answer = run_step(job(rows=[[2, 7]]), None, world.context())
+        assert answer.counts["sent"] == 6
+        assert answer.counts["uploaded"] == 0
+        assert answer.message == (
+            "Uploaded 0 of 6 rows; 6 sent, but CallMarker did not confirm them row by row "
+            "(see the CallMarker message column)."
+        )
+        assert answer.retry_rows == []
+        assert {c[MESSAGE] for c in columns(world).values()} == {
+            "CallMarker took the request but did not confirm each customer: Customers saved"
+        }
+        world.callmarker_app.clear_requests()
+        again = run_step(job(mode="pending", rows=None), None, world.context())
+        assert again.counts["skipped"] == 6
+        assert world.callmarker_app.requests == []
+
+
+# --- answers this tool cannot read, rows left unsettled --------------------------------------------
+
+
+def test_answers_that_cannot_be_read_stop_the_job_with_that_sentence() -> None:
+    for world in world_of(leads(30), rate_html_200=1.0):
+        with pytest.raises(CallMarkerUnreadable) as stopped:
+            run_step(job(rows=[[2, 31]]), None, world.context(batch_size=2))
+        assert stopped.value.message.startswith(
+            "CallMarker answered something this tool cannot read (CallMarker We'll be back soon.), several "
+            "times in a "
+            "row, so nothing more was sent."
+        )
+        assert (stopped.value.http_status, stopped.value.code) == (502, "callmarker_unreadable")
+        assert set(world.statuses().values()) == {"failed"}
+        # The third unreadable answer stops it; requests already in flight still end.
+        assert 3 <= len(world.callmarker_app.requests) < 3 + DEFAULT_CONCURRENCY
+
+
+def test_rows_left_unsettled_are_failed_with_a_neutral_message_and_worth_retrying() -> None:
+    refused = "0547000003"
+    for world in world_of(leads(8), refused_numbers=[refused]):
+        context = world.context()
+        context.client = CallMarkerClient(
+            "https://callmarker.test/api/v1",
+            CALLMARKER_TOKEN,
+            retry=RetryPolicy(max_attempts=1),
+            max_split_requests=0,
+            transport=AsyncEmulatorTransport(world.callmarker_app),
+        )
+        answer = run_step(job(rows=[[2, 9]]), None, context)
+
+        assert answer.counts["failed"] == 8
+        assert answer.counts["rejected"] == 0
+        assert answer.retry_rows == [(2, 9)]
+        messages = Counter(c[MESSAGE] for c in columns(world).values())
+        assert list(messages) == [
+            "Not confirmed by CallMarker: its answer did not say whether this row was taken, and this step "
+            "had no requests left to find out; safe to upload again"
+        ]
