@@ -1,5 +1,5 @@
-"""What a step writes in the status columns: rows CallMarker took without confirming them, answers it cannot
-read, rows left unsettled. In-process, over both emulators."""
+"""What a step writes in the status columns: formula errors, rows CallMarker took without confirming them,
+answers it cannot read, rows left unsettled. In-process, over both emulators."""
 
 from __future__ import annotations
 
@@ -46,6 +46,30 @@ def columns(world: World) -> dict[int, dict[str, str]]:
         n: {name: row[i] if len(row) > i else "" for name, i in where.items()}
         for n, row in enumerate(values[1:], start=2)
     }
+
+
+# --- formula errors -------------------------------------------------------------------------------
+
+
+def test_a_cell_showing_a_formula_error_makes_its_row_invalid_naming_the_column_and_the_error() -> None:
+    rows = [
+        ["054-7000001", "=NOSUCHFUNCTION()", "Cohen", ""],
+        ["054-7000002", "Dana", "=1/0", ""],
+        ["=NOSUCHFUNCTION()", "Avi", "Levi", ""],
+        ["054-7000004", "Noa", "Cohen", ""],
+    ]
+    for world in world_of(rows):
+        answer = run_step(job(rows=[[2, 5]]), None, world.context())
+        shown = columns(world)
+        assert answer.counts["invalid"] == 3
+        assert shown[2][MESSAGE] == (
+            'First name "#NAME?" is a formula error (#NAME?), not a value: fix the formula or type the value'
+        )
+        assert shown[3][MESSAGE].startswith('Last name "#DIV/0!" is a formula error (#DIV/0!)')
+        assert shown[4][MESSAGE].startswith('Phone "#NAME?" is a formula error')
+        assert shown[5][STATUS] == "uploaded"
+        sent = [c for r in world.callmarker_app.requests for c in r["body"]["customers"]]
+        assert [c["name"] for c in sent] == ["Noa"]
 
 
 # --- CallMarker took the rows without confirming them ------------------------------------------------
