@@ -1,5 +1,5 @@
-"""What a step writes in the status columns: formula errors, rows CallMarker took without confirming them,
-answers it cannot read, rows left unsettled. In-process, over both emulators."""
+"""What a step writes in the status columns: the country of numbers, formula errors, rows CallMarker took
+without confirming them, answers it cannot read, rows left unsettled. In-process, over both emulators."""
 
 from __future__ import annotations
 
@@ -46,6 +46,32 @@ def columns(world: World) -> dict[int, dict[str, str]]:
         n: {name: row[i] if len(row) > i else "" for name, i in where.items()}
         for n, row in enumerate(values[1:], start=2)
     }
+
+
+# --- the country of a number ----------------------------------------------------------------------
+
+
+def test_an_english_sheet_reads_local_numbers_in_the_functions_default_country() -> None:
+    # An en_US spreadsheet, no region in the request: Israeli numbers are Israeli (DEFAULT_REGION=IL).
+    for world in world_of([[f"'054-7{i:06d}", f"Lead {i}", "Cohen", ""] for i in range(5)], locale="en_US"):
+        answer = run_step(job(rows=[[2, 6]]), None, world.context())
+        assert answer.counts["uploaded"] == 5
+        assert set(world.statuses().values()) == {"uploaded"}
+
+
+def test_the_requests_region_wins_over_the_functions_default() -> None:
+    for world in world_of([[f"'054-7{i:06d}", f"Lead {i}", "Cohen", ""] for i in range(3)]):
+        answer = run_step(job(rows=[[2, 4]], options={"default_region": "US"}), None, world.context())
+        assert answer.counts["invalid"] == 3
+        assert "is not a valid phone number for the United States" in columns(world)[2][MESSAGE]
+
+
+def test_without_a_region_in_the_request_the_functions_setting_decides_not_the_sheets_locale() -> None:
+    for world in world_of([[f"'054-7{i:06d}", f"Lead {i}", "Cohen", ""] for i in range(3)], locale="he_IL"):
+        context = world.context()
+        context.default_region = "US"
+        answer = run_step(job(rows=[[2, 4]]), None, context)
+        assert answer.counts["invalid"] == 3
 
 
 # --- formula errors -------------------------------------------------------------------------------

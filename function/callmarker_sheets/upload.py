@@ -363,8 +363,10 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         headers = map_headers(selection.headers, ignore=set(selection.status_columns.values()))
     except HeaderError as exc:
         raise HeaderProblem(f"Row {job.header_row} (the header row): {exc}") from exc
+    # The country of a number comes from the request or the function's setting, never from the sheet's
+    # locale: many Israeli teams keep English (en_US) sheets.
     options = job.job_options(
-        default_region=info.default_region or ctx.default_region,
+        default_region=ctx.default_region,
         locale=info.locale,
         time_zone=_zone_or_none(info.time_zone),
     )
