@@ -1,8 +1,9 @@
-"""What a step writes in the status columns: the country of numbers, formula errors, rows CallMarker took
-without confirming them, answers it cannot read, rows left unsettled. In-process, over both emulators."""
+"""What a step writes in the status columns: the country of numbers, checking, formula errors, rows CallMarker
+took without confirming them, answers it cannot read, rows left unsettled. In-process, over both emulators."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from callmarker_sheets.upload import CallMarkerUnreadable, run_step
 from tests.emulators import callmarker, sheets
 from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
-from tests.stack import ACCOUNT, CALLMARKER_TOKEN
+from tests.stack import ACCOUNT, CALLMARKER_TOKEN, CAMPAIGN
 from tests.test_upload import HEADERS, World, job, leads
 
 STATUS, MESSAGE, TIME = STATUS_COLUMNS[:3]
@@ -72,6 +73,49 @@ def test_without_a_region_in_the_request_the_functions_setting_decides_not_the_s
         context.default_region = "US"
         answer = run_step(job(rows=[[2, 4]]), None, context)
         assert answer.counts["invalid"] == 3
+
+
+# --- checking keeps history -----------------------------------------------------------------------
+
+
+def test_checking_uploaded_rows_keeps_their_status_and_time_and_writes_the_verdict() -> None:
+    for world in world_of([*leads(4), ["054-7999999", "Fresh", "", ""]]):
+        run_step(job(rows=[[2, 5]], options={"campaign": CAMPAIGN}), None, world.context())
+        before = columns(world)
+        sheet = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app))
+        sheet.open_by_key(world.spreadsheet_id).sheet1.update([["Edited"]], "B3")  # row 3 changed since
+
+        checked = run_step(job(rows=[[2, 6]], action="check"), None, world.context())
+
+        after = columns(world)
+        for row in (2, 4, 5):
+            assert after[row][STATUS] == "uploaded"
+            assert after[row][TIME] == before[row][TIME]
+            checked_at = r"Checked \d{4}-\d\d-\d\d \d\d:\d\d: "
+            kept = r"nothing wrong found \(uploaded before, unchanged since\)"
+            assert re.fullmatch(checked_at + kept, after[row][MESSAGE])
+        assert (after[3][STATUS], after[3][MESSAGE]) == ("valid", "Ready to upload")
+        assert (after[6][STATUS], after[6][MESSAGE]) == ("valid", "Ready to upload")
+        assert checked.counts["valid"] == 5
+        assert "3 keep their earlier status (unchanged since)" in checked.message
+
+        world.callmarker_app.clear_requests()
+        pending = run_step(job(mode="pending", rows=None), None, world.context())
+        # Only the edited row and the row never uploaded are sent: checking erased no history.
+        assert pending.counts["skipped"] == 3
+        assert sum(r["customers"] for r in world.callmarker_app.requests) == 2
+
+
+def test_checking_an_uploaded_row_that_now_fails_validation_says_so_and_keeps_its_status() -> None:
+    for world in world_of(leads(2)):
+        run_step(job(rows=[[2, 3]]), None, world.context())
+        answer = run_step(
+            job(rows=[[2, 3]], action="check", options={"default_region": "US"}), None, world.context()
+        )
+        after = columns(world)
+        assert after[2][STATUS] == "uploaded"
+        assert "is not a valid phone number for the United States (uploaded before" in after[2][MESSAGE]
+        assert answer.counts["invalid"] == 2
 
 
 # --- formula errors -------------------------------------------------------------------------------

@@ -42,7 +42,15 @@ from callmarker_sheets.fields import HeaderError, map_headers
 from callmarker_sheets.logs import redact
 from callmarker_sheets.model import Outcome, RowError, RowResult, UploadItem
 from callmarker_sheets.retry import RetryPolicy
-from callmarker_sheets.sheet import Selection, Sheet, SheetRow, StatusUpdate, connect, merge_intervals
+from callmarker_sheets.sheet import (
+    PreviousStatus,
+    Selection,
+    Sheet,
+    SheetRow,
+    StatusUpdate,
+    connect,
+    merge_intervals,
+)
 from callmarker_sheets.validate import JobOptions, check_job_options, validate_rows
 
 logger = logging.getLogger(__name__)
@@ -55,7 +63,7 @@ MODES: tuple[Mode, ...] = ("selected", "pending")
 ACTIONS: tuple[Action, ...] = ("upload", "check", "remove")
 #: How many errors an answer lists (the sheet holds every row's own message).
 MAX_ERRORS = 50
-#: Statuses that pending mode leaves alone while the row is unchanged.
+#: Statuses that pending mode leaves alone while the row is unchanged, and that checking keeps.
 SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT.value})
 #: Time kept for writing the statuses at the end of a step: at least this, or what reading took.
 MIN_WRITE_RESERVE_S = 1.0
@@ -396,6 +404,9 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     key_column = headers.fields["number"]
     results: list[RowResult] = []
     marks: dict[int, tuple[str, str]] = {}  # row -> (fingerprint, key) for its status
+    # Checking keeps history: a row uploaded (or removed, or sent) and unchanged since keeps that
+    # status and time, and gets the check's verdict as its message.
+    kept: dict[int, PreviousStatus] = {}
 
     def valid_items() -> Iterator[UploadItem]:
         verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in selection.rows), headers, options)
@@ -403,6 +414,8 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             if row.number not in to_do:
                 continue
             marks[row.number] = (selection.fingerprint(row), row.formatted[key_column])
+            if job.action == "check" and _settled(selection, row, marks[row.number][0]):
+                kept[row.number] = selection.previous[row.number]
             if isinstance(verdict, list):
                 results.append(_invalid(row.number, verdict))
             elif job.action == "check":
@@ -445,6 +458,8 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             fingerprint=marks[r.row][0],
             key=marks[r.row][1],
         )
+        if r.row not in kept
+        else _kept(r, kept[r.row], stamp, marks[r.row])
         for r in sorted(results, key=lambda r: r.row)
     ]
     lost = ctx.sheet.write(selection, updates, key_column=key_column).lost if updates else ()
@@ -503,6 +518,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             finished=finished,
             lost=lost,
             left_for_later=left_for_later,
+            kept=len(kept),
         ),
         unmapped_columns=headers.unmapped,
         lost_rows=lost,
@@ -609,13 +625,26 @@ class _Failure:
     error: BaseException
 
 
-def _settled(selection: Selection, row: SheetRow) -> bool:
+def _settled(selection: Selection, row: SheetRow, fingerprint: str | None = None) -> bool:
     """Uploaded (or removed, or sent) before, and not edited since: pending mode leaves it alone."""
     previous = selection.previous.get(row.number)
     return (
         previous is not None
         and previous.status in SETTLED
-        and previous.fingerprint == selection.fingerprint(row)
+        and previous.fingerprint == (fingerprint or selection.fingerprint(row))
+    )
+
+
+def _kept(result: RowResult, previous: PreviousStatus, stamp: str, mark: tuple[str, str]) -> StatusUpdate:
+    """A checked row that keeps its earlier status and time; the check's verdict is its message."""
+    verdict = "nothing wrong found" if result.outcome is Outcome.VALID else result.message
+    return StatusUpdate(
+        row=result.row,
+        status=previous.status,
+        message=f"Checked {stamp}: {verdict} ({previous.status} before, unchanged since)",
+        time=previous.time,
+        fingerprint=mark[0],
+        key=mark[1],
     )
 
 
@@ -683,6 +712,7 @@ def _summary(
     finished: bool,
     lost: Sequence[int],
     left_for_later: int = 0,
+    kept: int = 0,
 ) -> str:
     verb, good = _VERBS[action]
     parts = [f"{verb} {counts.get(good, 0):,} of {total:,} rows"]
@@ -694,6 +724,8 @@ def _summary(
     attention = sum(counts.get(key, 0) for key in ("invalid", "rejected", "failed"))
     if attention:
         parts.append(f"{attention:,} need attention (see the CallMarker message column)")
+    if kept:
+        parts.append(f"{kept:,} keep their earlier status (unchanged since)")
     if counts.get("skipped"):
         parts.append(f"{counts['skipped']:,} unchanged rows skipped")
     if lost:
