@@ -846,6 +846,24 @@ def test_a_count_of_refusals_is_found_without_sending_the_half_it_settles() -> N
     assert max(report.sends.values()) == 5 == 1 + math.ceil(math.log2(16))
 
 
+def test_the_part_sent_to_find_counted_refusals_is_sized_to_hold_about_one() -> None:
+    bad = {number(row) for row in (5, 20, 33)}
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        wrong = sum(n in bad for n in sent)
+        return ok(len(sent) - wrong, not_valid=wrong)
+
+    recorder = Recorder(counting)
+    report = upload(client(recorder, batch_size=40), items(range(2, 42)))
+
+    assert {row for row, o in outcomes(report).items() if o is Outcome.REJECTED} == {5, 20, 33}
+    sizes = [len(body["customers"]) for body in recorder.bodies]
+    assert sizes[:2] == [40, 10]  # three counted among 40: a first part of a quarter
+    assert sum(sizes[1:]) < 40 * 2  # fewer re-sends than halving down to each of them
+    assert max(report.sends.values()) <= 1 + math.ceil(math.log2(40))
+
+
 def test_customers_of_an_accepted_request_are_never_sent_again() -> None:
     bad = {number(4), number(9), number(13)}
 

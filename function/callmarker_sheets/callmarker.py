@@ -483,7 +483,9 @@ class CallMarkerClient:
         refused: int,
     ) -> None:
         """Find the ``refused`` customers among ``items`` that an accepted request counted but did not
-        name: the first half is sent again, and the second half's count is the rest of the count."""
+        name: a first part is sent again, and the rest's count is what is left of the count, known
+        without sending it. The first part is sized to hold about one of them (half, for one), so
+        that fewer customers are sent again, and each time in a part at most half as large."""
         if refused == 0:
             job.finish(items, Outcome.UPLOADED, "")
             return
@@ -494,7 +496,8 @@ class CallMarkerClient:
             # Every one of them counted as refused: worth checking rather than taking on trust.
             await self._send_halves(job, options, items, counted=False)
             return
-        first, second = _halves(items)
+        size = math.ceil(len(items) / (refused + 1))
+        first, second = items[:size], items[size:]
         result = await self._post(job, options, first, again=True)
         await self._settle(job, options, first, result, again=True, counted=False)
         in_first = _refused_in(result, len(first))
