@@ -996,3 +996,31 @@ def test_sends_count_every_request_that_carried_a_row() -> None:
     assert report.sends == {2: 3, 3: 3, 4: 3}
     assert report.sends_per_customer() == (3.0, 3)
     assert UploadReport().sends_per_customer() == (0.0, 0)
+
+
+def test_words_about_several_customers_keep_only_each_rows_own_number() -> None:
+    def naming_two(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        named = [n for n in sent if n in (number(3), number(4))]
+        if named:
+            return refuse(f"Numbers {' and '.join(named)} are blocked")
+        return accept_all(request)
+
+    report = upload(client(Recorder(naming_two)), items(range(2, 6)))
+    assert messages(report)[3] == f"Numbers {number(3)} and *** are blocked"
+    assert messages(report)[4] == f"Numbers *** and {number(4)} are blocked"
+    assert outcomes(report) == {
+        2: Outcome.UPLOADED,
+        3: Outcome.REJECTED,
+        4: Outcome.REJECTED,
+        5: Outcome.UPLOADED,
+    }
+
+
+def test_a_message_shared_by_the_rows_of_a_request_names_no_customer() -> None:
+    saved = f"Saved, last one was {number(3)}"
+    recorder = Recorder(lambda request: httpx.Response(200, json={"success": True, "message": saved}))
+    report = upload(client(recorder), items([2, 3]))
+    assert set(messages(report).values()) == {
+        "CallMarker took the request but did not confirm each customer: Saved, last one was ***"
+    }

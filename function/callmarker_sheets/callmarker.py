@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from callmarker_sheets.callmarker_answers import Answer, Counts, CustomerState, Kind, read_answer
+from callmarker_sheets.callmarker_answers import Answer, Counts, CustomerState, Kind, read_answer, same_number
 from callmarker_sheets.model import Outcome, RequestOptions, RowResult, UploadItem
 from callmarker_sheets.retry import RetryPolicy, parse_retry_after
 
@@ -377,7 +377,7 @@ class CallMarkerClient:
             job.unreadable_in_a_row = 0
         match answer.kind:
             case Kind.REFUSED:
-                error = CallMarkerRequestError(self._redact(answer.message), status_code=answer.status)
+                error = CallMarkerRequestError(self._quote(answer.message), status_code=answer.status)
                 if job.report.fatal is None:
                     job.report.fatal = error
                 words = self._quote(answer.message)
@@ -438,7 +438,8 @@ class CallMarkerClient:
             # Counts that cannot all be true: each half is sent again, to be answered on its own.
             await self._send_halves(job, options, unknown, counted=False)
         elif answer.refused_among_unknown is None:
-            words = self._quote(answer.message) or "no message"
+            # One message for every row of the request: no customer's number in it.
+            words = self._masked(answer.message) or "no message"
             message = f"CallMarker took the request but did not confirm each customer: {words}"
             job.finish(unknown, Outcome.SENT, message)
         else:
@@ -509,7 +510,7 @@ class CallMarkerClient:
     def _refused_alone(self, job: _Job, options: RequestOptions, item: UploadItem, message: str) -> None:
         """A customer refused alone, without being named: if others keep being refused alike, with
         nothing accepted between, it is the request (the token, the campaign, the agent) that is wrong."""
-        words = self._redact(message)
+        words = self._quote(message)
         alike = job.alike.setdefault(options, {}).setdefault(words, set())
         alike.add(item.row)
         if len(alike) >= ALIKE_REFUSALS and job.report.fatal is None:
@@ -599,11 +600,15 @@ class CallMarkerClient:
             )
 
     def _refusal(self, item: UploadItem, words: str, success: bool | None) -> str:
-        """A refused row's message: CallMarker's words about it, or what its count said."""
+        """A refused row's message: CallMarker's words about it, or what its count said. Words about
+        several customers keep only this row's own number."""
+        number = str(item.customer.get("number", ""))
+        own = _PHONE_LIKE.sub(
+            lambda m: m.group() if same_number(m.group(), number) else "***", self._quote(words)
+        )
         if success:
-            number = item.customer.get("number")
-            return f"CallMarker did not accept the number {number} ({self._quote(words) or 'not valid'})"
-        return self._quote(words) or "CallMarker refused this customer"
+            return f"CallMarker did not accept the number {number} ({own or 'not valid'})"
+        return own or "CallMarker refused this customer"
 
     def _quote(self, text: str) -> str:
         """CallMarker's words as they may reach a cell: redacted, on one line, at most MAX_QUOTE long."""

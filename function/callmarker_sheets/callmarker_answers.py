@@ -31,6 +31,7 @@ __all__ = [
     "Verdict",
     "parse_counts",
     "read_answer",
+    "same_number",
 ]
 
 #: Longest piece of an unreadable body quoted back to the user.
@@ -255,6 +256,12 @@ class _Numbers:
             if len(key) - cut >= 7:
                 found = found | self._exact.get(key[cut:], set())
         return next(iter(found)) if len(found) == 1 else None
+
+
+def same_number(one: object, other: object) -> bool:
+    """Whether two writings are one phone number (``054-700-0000``, ``+972547000000``), as answers are
+    matched to customers."""
+    return _Numbers([str(other)]).find(one) == 0
 
 
 @dataclass(slots=True)

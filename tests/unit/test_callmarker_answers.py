@@ -17,6 +17,7 @@ from callmarker_sheets.callmarker_answers import (
     excerpt,
     parse_counts,
     read_answer,
+    same_number,
 )
 
 NUMBERS = [f"05{row:08d}" for row in range(2, 12)]  # ten customers, rows 2..11
@@ -391,3 +392,18 @@ def test_any_answer_is_read_without_error_and_only_a_success_confirms(body: obje
     if ACCEPTED in states(answer):
         assert 200 <= status < 300
         assert answer.success is not None
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("054-700-0000", "0547000000", True),
+        ("+972547000000", "0547000000", True),
+        ("972 54 700 0000", "+972547000000", True),
+        (547000000, "0547000000", True),
+        ("0547000001", "0547000000", False),
+        ("12345", "0000012345", False),  # too short to be anyone's number
+    ],
+)
+def test_one_number_however_written(one: object, other: str, same: bool) -> None:
+    assert same_number(one, other) is same
