@@ -377,10 +377,9 @@ class CallMarkerClient:
             job.unreadable_in_a_row = 0
         match answer.kind:
             case Kind.REFUSED:
-                error = CallMarkerRequestError(self._quote(answer.message), status_code=answer.status)
-                if job.report.fatal is None:
-                    job.report.fatal = error
                 words = self._quote(answer.message)
+                if job.report.fatal is None:
+                    job.report.fatal = CallMarkerRequestError(words, status_code=answer.status)
                 job.stop(f"CallMarker refused the request ({words})")
                 job.finish(items, Outcome.REJECTED, f"CallMarker refused the request: {words}")
             case Kind.TOO_LARGE:
@@ -515,7 +514,7 @@ class CallMarkerClient:
         alike.add(item.row)
         if len(alike) >= ALIKE_REFUSALS and job.report.fatal is None:
             job.report.fatal = CallMarkerRequestError(words)
-            job.stop(f"CallMarker refused every customer alike ({self._quote(message)})")
+            job.stop(f"CallMarker refused every customer alike ({words})")
 
     async def _post(
         self,
