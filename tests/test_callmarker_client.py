@@ -6,20 +6,23 @@ import asyncio
 import json
 import logging
 import math
+import random
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callmarker_sheets.callmarker import (
     DEFAULT_BASE_URL,
     CallMarkerClient,
     CallMarkerRequestError,
     UploadReport,
-    parse_counts,
 )
+from callmarker_sheets.callmarker_answers import parse_counts
 from callmarker_sheets.model import Outcome, RequestOptions, UploadItem
 from callmarker_sheets.retry import RetryPolicy
 
@@ -277,21 +280,24 @@ def test_an_empty_token_is_refused() -> None:
 )
 def test_counts_are_read_from_the_message(message: str, counts: tuple[int | None, ...]) -> None:
     parsed = parse_counts(message)
-    assert (parsed.created, parsed.restored, parsed.not_valid) == counts
+    assert (parsed.created, parsed.restored, parsed.refused) == counts
 
 
-def test_an_unknown_success_message_is_trusted_and_kept() -> None:
+def test_a_success_that_confirms_no_row_marks_the_rows_sent_with_its_words() -> None:
     recorder = Recorder(lambda request: httpx.Response(200, json={"success": True, "message": "Saved!"}))
     report = upload(client(recorder), items(range(2, 5)))
-    assert outcomes(report) == dict.fromkeys(range(2, 5), Outcome.UPLOADED)
-    assert set(messages(report).values()) == {"Saved!"}
-    assert (report.created, report.restored, report.not_valid) == (0, 0, 0)
+    assert outcomes(report) == dict.fromkeys(range(2, 5), Outcome.SENT)
+    assert set(messages(report).values()) == {
+        "CallMarker took the request but did not confirm each customer: Saved!"
+    }
+    assert (report.created, report.restored, report.refused) == (0, 0, 0)
+    assert report.requests == 1  # nothing to find by sending again: no refusal was counted
 
 
 def test_counts_are_summed_over_requests() -> None:
     recorder = Recorder(lambda request: ok(len(customers_of(request)) - 1, restored=1))
     report = upload(client(recorder, batch_size=5), items(range(2, 22)))
-    assert (report.created, report.restored, report.not_valid) == (16, 4, 0)
+    assert (report.created, report.restored, report.refused) == (16, 4, 0)
 
 
 # --- retries --------------------------------------------------------------------------------
@@ -319,9 +325,7 @@ FAULTS: dict[str, Handler] = {
     ),
     "503": lambda request: refuse("Service unavailable", 503),
     "504": lambda request: httpx.Response(504),
-    "200 html": lambda request: httpx.Response(200, text="<html>maintenance</html>"),
-    "200 truncated json": lambda request: httpx.Response(200, text='{"success": tr'),
-    "200 json without success": lambda request: httpx.Response(200, json={"status": "ok"}),
+    "520 empty": lambda request: httpx.Response(520),
     "dropped connection": drop,
     "httpx timeout": read_timeout,
     "hang": hang,
@@ -351,7 +355,10 @@ def test_a_passing_fault_is_retried_after_a_pause(fault: str) -> None:
     assert recorder.bodies[0] == recorder.bodies[1]
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
+TIMEOUTS = ("httpx timeout", "hang")
+
+
+@pytest.mark.parametrize("fault", [name for name in FAULTS if name not in TIMEOUTS])
 def test_a_lasting_fault_ends_failed_never_uploaded(fault: str) -> None:
     fake = FakeTime()
     recorder = Recorder(FAULTS[fault])
@@ -365,6 +372,30 @@ def test_a_lasting_fault_ends_failed_never_uploaded(fault: str) -> None:
     assert report.fatal is None
     assert report.unavailable is not None
     assert report.unavailable.message == messages(report)[2]
+
+
+@pytest.mark.parametrize("fault", TIMEOUTS)
+def test_a_batch_that_keeps_timing_out_is_halved_once_then_ends_failed(fault: str) -> None:
+    recorder = Recorder(FAULTS[fault])
+    report = upload(client(recorder, timeout=0.05, concurrency=1, batch_size=8), items(range(2, 10)))
+
+    # Twice whole, then each half with every attempt: a lasting outage is not halved down to rows.
+    assert [len(body["customers"]) for body in recorder.bodies] == [8, 8] + [4] * 2 * FAST.max_attempts
+    assert outcomes(report) == dict.fromkeys(range(2, 10), Outcome.FAILED)
+    assert all("safe to retry" in message for message in messages(report).values())
+
+
+def test_a_batch_too_large_to_answer_in_time_is_halved_and_so_are_the_next() -> None:
+    async def slow_when_large(request: httpx.Request) -> httpx.Response:
+        if len(customers_of(request)) > 4:
+            await asyncio.sleep(5)
+        return accept_all(request)
+
+    recorder = Recorder(slow_when_large)
+    report = upload(client(recorder, timeout=0.05, concurrency=1, batch_size=8), items(range(2, 26)))
+
+    assert outcomes(report) == dict.fromkeys(range(2, 26), Outcome.UPLOADED)
+    assert [len(body["customers"]) for body in recorder.bodies] == [8, 8, 4, 4, 4, 4, 4, 4]
 
 
 def test_retry_after_is_honoured() -> None:
@@ -481,7 +512,7 @@ def test_not_valid_customers_are_isolated_by_splitting() -> None:
     assert report.split_requests > 0
     assert report.requests == 1 + report.split_requests
     # The first answer's counts, not those of the re-sent halves.
-    assert (report.created, report.not_valid) == (13, 3)
+    assert (report.created, report.refused) == (13, 3)
 
 
 def test_a_field_naming_the_not_valid_numbers_saves_the_splitting() -> None:
@@ -551,7 +582,7 @@ def test_a_message_naming_the_customer_isolates_it_directly() -> None:
     assert report.fatal is None
 
 
-def test_the_split_budget_bounds_the_search_and_leaves_the_rest_rejected() -> None:
+def test_rows_left_unsettled_when_the_split_budget_is_spent_are_failed_never_rejected() -> None:
     def refusing(request: httpx.Request) -> httpx.Response:
         if any(c["number"] in BAD for c in customers_of(request)):
             return refuse("Invalid phone number format")
@@ -562,28 +593,66 @@ def test_the_split_budget_bounds_the_search_and_leaves_the_rest_rejected() -> No
     assert report.split_requests == 2
     assert report.requests == 3
     assert len(report.results) == 16
-    uploaded = {row for row, outcome in outcomes(report).items() if outcome is Outcome.UPLOADED}
-    assert uploaded.isdisjoint({5, 11, 12})
-    # Nothing CallMarker did not accept is shown as uploaded; the others carry its message.
-    for result in report.results:
-        if result.outcome is not Outcome.UPLOADED:
-            assert (result.outcome, result.message) == (Outcome.REJECTED, "Invalid phone number format")
+    result = outcomes(report)
+    # The batch, then its halves (8 and 8): both refused, and no request left to look inside them.
+    assert result == dict.fromkeys(range(2, 18), Outcome.FAILED)
+    for message in messages(report).values():
+        assert message.startswith("Not confirmed by CallMarker: its answer did not say whether this row")
+        assert "safe to upload again" in message
+        assert "Invalid phone number format" not in message  # another row's refusal is not this row's
 
 
 # --- refusals of the request as a whole -----------------------------------------------------
 
 
 @pytest.mark.parametrize("message", ["Invalid token", "Campaign 99 not found", "Agent is not assigned"])
-def test_a_refusal_naming_token_campaign_or_agent_stops_the_job(message: str) -> None:
+def test_a_refusal_of_every_customer_alike_stops_the_job_whatever_its_words(message: str) -> None:
     recorder = Recorder(lambda request: refuse(message))
     rows = items(range(2, 12))
     report = upload(client(recorder, batch_size=2, concurrency=1), rows)
 
-    assert len(recorder.bodies) == 1
+    # [2, 3] refused; 2 alone, 3 alone refused alike; [4, 5] refused; 4 alone: the third alike.
+    assert [len(body["customers"]) for body in recorder.bodies] == [2, 1, 1, 2, 1]
     assert report.fatal == CallMarkerRequestError(message)
-    assert outcomes(report) == {2: Outcome.REJECTED, 3: Outcome.REJECTED}
-    assert messages(report)[2] == f"CallMarker refused the request: {message}"
-    assert [unsent.row for unsent in report.unsent] == list(range(4, 12))
+    result = outcomes(report)
+    assert {row for row, o in result.items() if o is Outcome.REJECTED} == {2, 3, 4}
+    assert messages(report)[2] == message
+    # Every other row has an outcome that says the upload stopped and that it is safe to send again.
+    assert {row for row, o in result.items() if o is Outcome.FAILED} == set(range(5, 12))
+    assert messages(report)[9] == (
+        f"Not uploaded: the upload stopped because CallMarker refused every customer alike ({message}). "
+        "Safe to upload again once that is fixed."
+    )
+    assert report.unsent == []
+
+
+def test_one_customer_refused_with_words_about_the_campaign_does_not_stop_the_job() -> None:
+    bad = number(7)
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if any(c["number"] == bad for c in customers_of(request)):
+            return refuse("The customer could not be added to the campaign")
+        return accept_all(request)
+
+    report = upload(client(Recorder(refusing), batch_size=8), items(range(2, 26)))
+    assert report.fatal is None
+    assert outcomes(report) == {
+        row: Outcome.REJECTED if row == 7 else Outcome.UPLOADED for row in range(2, 26)
+    }
+    assert messages(report)[7] == "The customer could not be added to the campaign"
+
+
+def test_refusals_alike_with_an_acceptance_between_them_are_not_of_the_request() -> None:
+    bad = {number(2), number(3), number(5), number(6)}
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if any(c["number"] in bad for c in customers_of(request)):
+            return refuse("Invalid email")
+        return accept_all(request)
+
+    report = upload(client(Recorder(refusing), batch_size=2, concurrency=1), items(range(2, 10)))
+    assert report.fatal is None
+    assert {row for row, o in outcomes(report).items() if o is Outcome.REJECTED} == {2, 3, 5, 6}
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -609,10 +678,11 @@ def test_an_unknown_refusal_of_every_request_is_found_to_be_request_level() -> N
     report = upload(client(recorder, batch_size=8, concurrency=1), items(range(2, 34)))
 
     assert report.fatal == CallMarkerRequestError("Account suspended")
-    # The batch, its two halves and its four quarters: then no other batch is tried.
-    assert len(recorder.bodies) == 7
-    assert outcomes(report) == dict.fromkeys(range(2, 10), Outcome.REJECTED)
-    assert len(report.unsent) == 24
+    # 8, then 4, 2, 1, 1, then 2, 1: three customers refused alone alike; no other batch is tried.
+    assert [len(body["customers"]) for body in recorder.bodies] == [8, 4, 2, 1, 1, 2, 1]
+    result = outcomes(report)
+    assert {row for row, o in result.items() if o is Outcome.REJECTED} == {2, 3, 4}
+    assert {row for row, o in result.items() if o is Outcome.FAILED} == set(range(5, 34))
 
 
 def test_two_refused_rows_in_both_halves_are_not_taken_for_a_request_level_error() -> None:
@@ -636,15 +706,15 @@ def test_a_request_level_error_in_one_worker_stops_the_others() -> None:
             return refuse("Unknown campaign")
         return accept_all(request)
 
-    rows = items(range(2, 4), RequestOptions(campaign="99")) + items(range(4, 40))
+    rows = items(range(2, 6), RequestOptions(campaign="99")) + items(range(6, 400))
     recorder = Recorder(refusing_campaign)
-    report = upload(client(recorder, batch_size=2, concurrency=2), rows)
+    report = upload(client(recorder, batch_size=4, concurrency=2), rows)
 
     assert report.fatal == CallMarkerRequestError("Unknown campaign")
-    # The other worker may finish the request it had in flight, and starts no other.
-    assert len(recorder.bodies) <= 2
-    assert len(report.results) + len(report.unsent) == len(rows)
-    assert {result.row for result in report.results}.isdisjoint(unsent.row for unsent in report.unsent)
+    # The other worker finishes what it has in flight and starts nothing more.
+    assert len(recorder.bodies) < 20
+    assert sorted(result.row for result in report.results) == list(range(2, 400))
+    assert report.unsent == []
 
 
 # --- secrets and logs -----------------------------------------------------------------------
@@ -692,5 +762,265 @@ def test_one_log_record_per_request_with_its_figures(caplog: pytest.LogCaptureFi
 
     records = [record for record in caplog.records if hasattr(record, "attempt")]
     assert [(r.attempt, r.http_status, r.customers) for r in records] == [(1, 503, 3), (2, 200, 3)]  # type: ignore[attr-defined]
-    assert records[1].counts == {"created": 3, "restored": 0, "not_valid": 0}  # type: ignore[attr-defined]
+    assert records[1].counts == {"created": 3, "restored": 0, "refused": 0}  # type: ignore[attr-defined]
     assert records[0].levelno == logging.WARNING
+    summary = next(record for record in caplog.records if hasattr(record, "sends_per_customer"))
+    assert summary.sends_per_customer == {"mean": 2.0, "max": 2}
+
+
+# --- answers this tool cannot read ----------------------------------------------------------
+
+UNREADABLE: dict[str, Handler] = {
+    "200 html": lambda request: httpx.Response(200, text="<html><body>We'll be back soon</body></html>"),
+    "200 empty": lambda request: httpx.Response(200),
+    "200 truncated json": lambda request: httpx.Response(200, text='{"success": tr'),
+    "200 json without success": lambda request: httpx.Response(200, json={"status": "ok"}),
+    "200 success neither true nor false": lambda request: httpx.Response(200, json={"success": "maybe"}),
+}
+
+
+@pytest.mark.parametrize("shape", list(UNREADABLE))
+def test_an_unreadable_answer_is_not_retried_and_its_rows_fail_with_an_excerpt(shape: str) -> None:
+    recorder = Recorder(failing_first(UNREADABLE[shape]))
+    report = upload(client(recorder, concurrency=1), items(range(2, 7)))
+
+    assert report.requests == 1  # CallMarker may have stored them: not sent again as for an outage
+    assert outcomes(report) == dict.fromkeys(range(2, 7), Outcome.FAILED)
+    message = messages(report)[2]
+    assert message.startswith("CallMarker answered something this tool cannot read (")
+    assert message.endswith("); not confirmed, safe to retry")
+    assert report.unavailable is None
+    assert report.unreadable is None
+
+
+def test_unreadable_answers_several_times_in_a_row_stop_the_upload() -> None:
+    recorder = Recorder(UNREADABLE["200 html"])
+    report = upload(client(recorder, batch_size=2, concurrency=1), items(range(2, 20)))
+
+    assert len(recorder.bodies) == 3
+    assert report.unreadable is not None
+    assert (
+        report.unreadable.message
+        == "CallMarker answered something this tool cannot read (We'll be back soon)"
+    )
+    assert outcomes(report) == dict.fromkeys(range(2, 20), Outcome.FAILED)
+    assert messages(report)[19] == (
+        "Not uploaded: the upload stopped because CallMarker answered something this tool cannot read, "
+        "3 times in a row. Safe to upload again once that is fixed."
+    )
+
+
+def test_a_readable_answer_between_unreadable_ones_keeps_the_upload_going() -> None:
+    calls = 0
+
+    def every_other(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return UNREADABLE["200 empty"](request) if calls % 2 else accept_all(request)  # type: ignore[return-value]
+
+    report = upload(client(Recorder(every_other), batch_size=2, concurrency=1), items(range(2, 22)))
+    assert report.unreadable is None
+    assert len(report.results) == 20
+    assert sum(o is Outcome.UPLOADED for o in outcomes(report).values()) == 10
+
+
+# --- fewer re-sends -------------------------------------------------------------------------
+
+
+def test_a_count_of_refusals_is_found_without_sending_the_half_it_settles() -> None:
+    bad = number(3)
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        return ok(len(sent) - (bad in sent), not_valid=int(bad in sent))
+
+    recorder = Recorder(counting)
+    report = upload(client(recorder, batch_size=16), items(range(2, 18)))
+
+    assert outcomes(report) == {
+        row: Outcome.REJECTED if row == 3 else Outcome.UPLOADED for row in range(2, 18)
+    }
+    # 16, then the first half of each part that still holds the refusal: 8, 4, 2, 1.
+    assert [len(body["customers"]) for body in recorder.bodies] == [16, 8, 4, 2, 1]
+    assert report.sends[17] == 1  # the second half of the batch was settled by the count alone
+    assert max(report.sends.values()) == 5 == 1 + math.ceil(math.log2(16))
+
+
+def test_the_part_sent_to_find_counted_refusals_is_sized_to_hold_about_one() -> None:
+    bad = {number(row) for row in (5, 20, 33)}
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        wrong = sum(n in bad for n in sent)
+        return ok(len(sent) - wrong, not_valid=wrong)
+
+    recorder = Recorder(counting)
+    report = upload(client(recorder, batch_size=40), items(range(2, 42)))
+
+    assert {row for row, o in outcomes(report).items() if o is Outcome.REJECTED} == {5, 20, 33}
+    sizes = [len(body["customers"]) for body in recorder.bodies]
+    assert sizes[:2] == [40, 10]  # three counted among 40: a first part of a quarter
+    assert sum(sizes[1:]) < 40 * 2  # fewer re-sends than halving down to each of them
+    assert max(report.sends.values()) <= 1 + math.ceil(math.log2(40))
+
+
+def test_customers_of_an_accepted_request_are_never_sent_again() -> None:
+    bad = {number(4), number(9), number(13)}
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if any(c["number"] in bad for c in customers_of(request)):
+            return refuse("Invalid data")
+        return accept_all(request)
+
+    recorder = Recorder(refusing)
+    upload(client(recorder, batch_size=16), items(range(2, 18)))
+    accepted: set[str] = set()
+    for body in recorder.bodies:
+        sent = {c["number"] for c in body["customers"]}
+        assert not sent & accepted
+        if not sent & bad:
+            accepted |= sent
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(min_value=1, max_value=40),
+    bad_share=st.floats(min_value=0, max_value=1),
+    seed=st.integers(0, 10**6),
+    style=st.sampled_from(["counted", "refused", "named"]),
+)
+def test_without_faults_no_customer_is_sent_more_than_once_per_halving(
+    size: int, bad_share: float, seed: int, style: str
+) -> None:
+    chooser = random.Random(seed)
+    rows = list(range(2, size + 2))
+    bad = {number(row) for row in rows if chooser.random() < bad_share}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        wrong = [i for i, n in enumerate(sent) if n in bad]
+        if style == "counted":
+            return ok(len(sent) - len(wrong), not_valid=len(wrong))
+        if not wrong:
+            return accept_all(request)
+        if style == "named":
+            return refuse(f"customers[{wrong[0]}].email: invalid")
+        return refuse("Invalid data")
+
+    report = upload(client(Recorder(answer), batch_size=size, max_split_requests=10_000), items(rows))
+
+    assert max(report.sends.values()) <= 1 + math.ceil(math.log2(size))
+    result = outcomes(report)
+    if report.fatal is None:
+        assert result == {row: Outcome.REJECTED if number(row) in bad else Outcome.UPLOADED for row in rows}
+    else:  # every customer refused alike: the upload stopped, and no good row was called rejected
+        assert style == "refused"
+        assert all(number(row) in bad for row, o in result.items() if o is Outcome.REJECTED)
+        assert Outcome.UPLOADED not in result.values() or len(bad) < size
+
+
+def test_a_per_customer_list_in_any_nesting_saves_the_splitting() -> None:
+    def listing(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        results = [{"phone": n, "status": "failed" if n in BAD else "created"} for n in sent]
+        return httpx.Response(200, json={"success": True, "message": "Done", "data": {"results": results}})
+
+    report = upload(client(Recorder(listing), batch_size=16), items(range(2, 18)))
+    assert {row for row, o in outcomes(report).items() if o is Outcome.REJECTED} == {5, 11, 12}
+    assert report.requests == 1
+    assert set(report.sends.values()) == {1}
+
+
+def test_a_frameworks_422_naming_customers_rejects_them_and_uploads_the_rest() -> None:
+    def validating(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        errors = {f"customers.{i}.number": ["The number is invalid."] for i, n in enumerate(sent) if n in BAD}
+        if errors:
+            return httpx.Response(422, json={"message": "The given data was invalid.", "errors": errors})
+        return accept_all(request)
+
+    report = upload(client(Recorder(validating), batch_size=16), items(range(2, 18)))
+    assert outcomes(report) == {
+        row: Outcome.REJECTED if row in {5, 11, 12} else Outcome.UPLOADED for row in range(2, 18)
+    }
+    assert messages(report)[11] == "The number is invalid."
+    assert report.fatal is None
+    assert max(report.sends.values()) == 2
+
+
+def test_a_count_larger_than_the_list_finds_the_rest_by_count() -> None:
+    def partly_named(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        bad = [n for n in sent if n in BAD]
+        return ok(len(sent) - len(bad), not_valid=len(bad), invalid_numbers=bad[:1])
+
+    report = upload(client(Recorder(partly_named), batch_size=16), items(range(2, 18)))
+    assert {row for row, o in outcomes(report).items() if o is Outcome.REJECTED} == {5, 11, 12}
+    assert max(report.sends.values()) <= 5
+
+
+def test_a_rows_message_is_about_it_cut_short_and_without_the_token() -> None:
+    def wordy(request: httpx.Request) -> httpx.Response:
+        token = json.loads(request.content)["token"]
+        return refuse(f"Refused for token {token}: " + "this is why " * 100)
+
+    report = upload(client(Recorder(wordy), concurrency=1), items([2]))
+    message = messages(report)[2]
+    assert len(message) == 300
+    assert message.endswith("…")
+    assert TOKEN not in message
+    assert message.startswith("Refused for token [redacted]: this is why")
+
+
+def test_rows_left_unsettled_when_the_time_runs_out_are_failed_and_say_so() -> None:
+    fake = FakeTime()
+
+    def slow_counting(request: httpx.Request) -> httpx.Response:
+        fake.now += 1.0
+        return counting_not_valid(request)
+
+    report = upload(client(Recorder(slow_counting), fake, batch_size=16), items(range(2, 18)), fake.now + 2.5)
+    result = outcomes(report)
+    assert len(result) == 16
+    assert report.unsent == []
+    unsettled = [m for m in messages(report).values() if "no time left" in m]
+    assert unsettled
+    assert all(m.startswith("Not confirmed by CallMarker: its answer did not say") for m in unsettled)
+    assert {row for row, o in result.items() if o is Outcome.REJECTED} <= {5, 11, 12}
+
+
+def test_sends_count_every_request_that_carried_a_row() -> None:
+    report = upload(
+        client(Recorder(failing_first(FAULTS["503"], times=2)), concurrency=1), items(range(2, 5))
+    )
+    assert report.sends == {2: 3, 3: 3, 4: 3}
+    assert report.sends_per_customer() == (3.0, 3)
+    assert UploadReport().sends_per_customer() == (0.0, 0)
+
+
+def test_words_about_several_customers_keep_only_each_rows_own_number() -> None:
+    def naming_two(request: httpx.Request) -> httpx.Response:
+        sent = [c["number"] for c in customers_of(request)]
+        named = [n for n in sent if n in (number(3), number(4))]
+        if named:
+            return refuse(f"Numbers {' and '.join(named)} are blocked")
+        return accept_all(request)
+
+    report = upload(client(Recorder(naming_two)), items(range(2, 6)))
+    assert messages(report)[3] == f"Numbers {number(3)} and *** are blocked"
+    assert messages(report)[4] == f"Numbers *** and {number(4)} are blocked"
+    assert outcomes(report) == {
+        2: Outcome.UPLOADED,
+        3: Outcome.REJECTED,
+        4: Outcome.REJECTED,
+        5: Outcome.UPLOADED,
+    }
+
+
+def test_a_message_shared_by_the_rows_of_a_request_names_no_customer() -> None:
+    saved = f"Saved, last one was {number(3)}"
+    recorder = Recorder(lambda request: httpx.Response(200, json={"success": True, "message": saved}))
+    report = upload(client(recorder), items([2, 3]))
+    assert set(messages(report).values()) == {
+        "CallMarker took the request but did not confirm each customer: Saved, last one was ***"
+    }

@@ -117,7 +117,7 @@ def test_a_ten_thousand_row_job_lands_once_with_the_data_sent(app: CallMarkerEmu
     # Each valid row is one customer, held once, with what was sent.
     assert len(app.backend.state()["customers"]) == len(valid)
     assert_held_as_sent(app, valid)
-    assert (report.created, report.restored, report.not_valid) == (len(valid), 0, len(NOT_VALID_ROWS))
+    assert (report.created, report.restored, report.refused) == (len(valid), 0, len(NOT_VALID_ROWS))
     rejected = {result.row: result.message for result in report.results if result.row in NOT_VALID_ROWS}
     assert rejected[40] == "CallMarker did not accept the number 12-34 (not valid)"
     assert_no_flag_off(app)
@@ -180,8 +180,13 @@ def test_a_wrong_token_stops_at_the_first_request(app: CallMarkerEmulator) -> No
 
     assert report.fatal == CallMarkerRequestError("Invalid token", status_code=401)
     assert len(app.requests) == 1
-    assert by_outcome(report) == {Outcome.REJECTED: set(range(2, 102))}
-    assert len(report.unsent) == 900
+    # The rows of the refused request are rejected with CallMarker's words; every other row says
+    # the upload stopped before it was sent.
+    assert by_outcome(report) == {Outcome.REJECTED: set(range(2, 102)), Outcome.FAILED: set(range(102, 1002))}
+    messages = {result.row: result.message for result in report.results}
+    assert messages[2] == "CallMarker refused the request: Invalid token"
+    assert messages[500].startswith("Not uploaded: the upload stopped because CallMarker refused the request")
+    assert report.unsent == []
     assert app.backend.state()["customers"] == {}
 
 
@@ -191,14 +196,19 @@ def test_an_unknown_campaign_stops_the_job_and_other_rows_are_not_lost(app: Call
     report = upload(client(app, batch_size=50, concurrency=1), rows)
 
     assert report.fatal == CallMarkerRequestError("campaign '99' does not exist")
-    # the refusal is not repeated: it is the last request, and the only one for campaign 99
-    assert [r["body"].get("campaign") for r in app.requests].count("99") == 1
-    assert app.requests[-1]["body"].get("campaign") == "99"
-    assert len(report.results) + len(report.unsent) == len(rows)
+    # Its rows were sent last (their batch filled last): a few halvings until three customers were
+    # refused alone alike, then nothing more.
+    sizes = [len(r["body"]["customers"]) for r in app.requests if r["body"].get("campaign") == "99"]
+    assert sizes == [10, 5, 3, 2, 1, 1, 1]
+    assert [r["body"].get("campaign") for r in app.requests][-7:] == ["99"] * 7
+    assert sorted(result.row for result in report.results) == sorted(row.row for row in rows)
     outcomes = by_outcome(report)
-    assert outcomes[Outcome.REJECTED] - NOT_VALID_ROWS == set(range(300, 310))
-    assert set(outcomes) <= {Outcome.REJECTED, Outcome.UPLOADED}
-    assert report.unsent  # what was not sent yet stays for the next step
+    assert outcomes[Outcome.REJECTED] - NOT_VALID_ROWS == {300, 301, 302}
+    # The other rows of campaign 99, and those whose batch had not left yet, say the upload stopped.
+    sent = {c["number"] for r in app.requests for c in r["body"]["customers"]}
+    never_sent = {row.row for row in rows if row.customer["number"] not in sent}
+    assert outcomes[Outcome.FAILED] == set(range(303, 310)) | never_sent
+    assert_held_as_sent(app, [row for row in rows if row.row in outcomes[Outcome.UPLOADED]])
 
 
 def test_customers_with_a_bad_field_are_found_and_the_rest_uploaded(app: CallMarkerEmulator) -> None:
@@ -249,10 +259,32 @@ def test_an_answer_lost_after_the_customers_were_stored_is_failed_then_safe_to_s
 
 
 def test_a_retried_request_after_a_500_does_not_duplicate(app: CallMarkerEmulator) -> None:
-    app.configure(next=["500", "drop", "malformed"])
+    app.configure(next=["500", "drop", "503"])
     rows = job(40)
     report = upload(client(app, concurrency=1), rows)
 
     assert by_outcome(report)[Outcome.UPLOADED] == {row.row for row in rows} - NOT_VALID_ROWS
     assert report.retries == 3
     assert len(app.backend.state()["customers"]) == 40 - len(NOT_VALID_ROWS & set(range(2, 42)))
+
+
+@pytest.mark.parametrize("fault", ["malformed", "html_200", "empty_200"])
+def test_an_unreadable_answer_after_storing_is_failed_once_and_safe_to_send_again(
+    app: CallMarkerEmulator, fault: str
+) -> None:
+    app.configure(next=[fault])
+    rows = plain_job(50)
+    cm = client(app, concurrency=1)
+    first = upload(cm, rows)
+
+    assert by_outcome(first) == {Outcome.FAILED: {row.row for row in rows}}
+    assert len(app.requests) == 1  # not retried as if CallMarker had been down
+    assert all(
+        r.message.startswith("CallMarker answered something this tool cannot read") for r in first.results
+    )
+    stored = len(app.backend.state()["customers"])
+    assert stored == 50 - len(NOT_VALID_ROWS & set(range(2, 52)))
+
+    second = upload(cm, rows)
+    assert by_outcome(second)[Outcome.UPLOADED] == {row.row for row in rows} - NOT_VALID_ROWS
+    assert len(app.backend.state()["customers"]) == stored

@@ -200,7 +200,14 @@ def test_a_step_uploads_valid_rows_and_marks_the_others(world: World) -> None:
 
     assert answer.done
     assert answer.cursor is None
-    assert answer.counts == {"uploaded": 30, "rejected": 0, "invalid": 2, "failed": 0, "skipped": 0}
+    assert answer.counts == {
+        "uploaded": 30,
+        "rejected": 0,
+        "invalid": 2,
+        "failed": 0,
+        "skipped": 0,
+        "sent": 0,
+    }
     assert (answer.total_rows, answer.processed_rows) == (32, 32)
     statuses = world.statuses()
     assert [statuses[n] for n in range(2, 32)] == ["uploaded"] * 30

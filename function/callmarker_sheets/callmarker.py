@@ -1,10 +1,14 @@
 """The CallMarker client: sends upload items in batches and gives every row an outcome.
 
+What an answer means is decided in ``callmarker_answers.py``; this module sends, retries, and re-sends
+parts of a batch when an answer did not settle every row.
+
 Errors (mostly carried in the report, because a job must end with an outcome per row)::
 
     CallMarkerError                 the root
     ├── CallMarkerRequestError      CallMarker refused the request itself (token, campaign, agent...)
-    └── CallMarkerUnavailable       no usable answer after the retries (network, timeouts, 5xx, junk)
+    ├── CallMarkerUnavailable       no usable answer after the retries (network, timeouts, 5xx)
+    └── CallMarkerUnreadableAnswer  answers this tool cannot read, several in a row
 
 Only programming errors raise (an empty token, a batch size of zero): ``ValueError``.
 """
@@ -13,17 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
+from callmarker_sheets.callmarker_answers import Answer, Counts, CustomerState, Kind, read_answer, same_number
 from callmarker_sheets.model import Outcome, RequestOptions, RowResult, UploadItem
-from callmarker_sheets.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from callmarker_sheets.retry import RetryPolicy, parse_retry_after
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -32,13 +37,13 @@ __all__ = [
     "DEFAULT_MAX_SPLIT_REQUESTS",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
+    "MAX_QUOTE",
     "CallMarkerClient",
     "CallMarkerError",
     "CallMarkerRequestError",
     "CallMarkerUnavailable",
-    "Counts",
+    "CallMarkerUnreadableAnswer",
     "UploadReport",
-    "parse_counts",
 ]
 
 DEFAULT_BASE_URL = "https://app.callmarker.com/api/v1"
@@ -48,23 +53,21 @@ DEFAULT_CONCURRENCY = 4
 DEFAULT_RETRY = RetryPolicy()
 #: Extra requests one upload may spend on finding the rows CallMarker refused inside a batch.
 DEFAULT_MAX_SPLIT_REQUESTS = 200
+#: Single customers refused alone with the same words, with nothing accepted between them, that make a
+#: refusal one of the request (the token, the campaign, the agent): the upload stops.
+ALIKE_REFUSALS = 3
+#: Answers this tool cannot read, one after another, that stop the upload.
+UNREADABLE_IN_A_ROW = 3
+#: The most of CallMarker's words one row's message quotes.
+MAX_QUOTE = 300
 
 logger = logging.getLogger(__name__)
 
 _REDACTED = "[redacted]"
-# Words that mark a refusal of the request as a whole, not of one of its customers.
-_REQUEST_LEVEL_WORDS = ("token", "campaign", "agent")
-# The emulator (and plausibly CallMarker) names the failing customer: "customers[3].followup_date: ...".
-_CUSTOMER_INDEX = re.compile(r"customers\[(\d+)\]\.?")
-# A count is a number followed by words ending in its label ("2 new customers were created"), or the
-# label followed by ":" or "=" and a number; punctuation between them ends the match, so the number of
-# one count is never read as another's.
-_COUNT = r"(?:(\d+)[^\W\d]*(?:\s+[^\W\d]+)*?\s+{label}\b|\b{label}\s*[:=]\s*(\d+))"
-_CREATED = re.compile(_COUNT.format(label="created"), re.IGNORECASE)
-_RESTORED = re.compile(_COUNT.format(label="restored"), re.IGNORECASE)
-_NOT_VALID = re.compile(_COUNT.format(label=r"not[\s_-]*valid"), re.IGNORECASE)
-# Runs of digits long enough to be (part of) a phone number: masked in log records.
+# Runs of digits long enough to be (part of) a phone number: masked in log records and excerpts.
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{4,}\d")
+_UNREADABLE = "CallMarker answered something this tool cannot read"
+_NOT_CONFIRMED = "Not confirmed by CallMarker"
 
 
 class CallMarkerError(Exception):
@@ -97,23 +100,8 @@ class CallMarkerUnavailable(CallMarkerError):
     """No usable answer after the retries: the rows are not confirmed and safe to send again."""
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """The three counts of CallMarker's success message; None where the message did not say."""
-
-    created: int | None = None
-    restored: int | None = None
-    not_valid: int | None = None
-
-
-def parse_counts(message: str) -> Counts:
-    """Read "There are 2 new customers were created, 0 were restored and 0 were not valid." tolerantly."""
-
-    def find(pattern: re.Pattern[str]) -> int | None:
-        match = pattern.search(message)
-        return int(match.group(1) or match.group(2)) if match else None
-
-    return Counts(find(_CREATED), find(_RESTORED), find(_NOT_VALID))
+class CallMarkerUnreadableAnswer(CallMarkerError):
+    """CallMarker answered, several times in a row, something this tool cannot read."""
 
 
 @dataclass(slots=True)
@@ -121,9 +109,9 @@ class UploadReport:
     """What one ``upload`` call did.
 
     ``results`` holds one result per row that got an outcome, ``unsent`` the rows that did not (never
-    started because of the deadline or a request-level error): together they hold every item once.
-    The counts are summed as CallMarker reported them, each request's counts once (a batch re-sent to
-    find its not-valid rows is not counted again).
+    started because of the deadline): together they hold every item once. The counts are summed as
+    CallMarker reported them, each request's counts once (a part of a batch sent again to find its
+    refused rows is not counted again). ``sends`` counts, per row, the requests that carried it.
     """
 
     results: list[RowResult] = field(default_factory=list)
@@ -133,23 +121,25 @@ class UploadReport:
     split_requests: int = 0
     created: int = 0
     restored: int = 0
-    not_valid: int = 0
+    refused: int = 0
+    sends: Counter[int] = field(default_factory=Counter)
     fatal: CallMarkerRequestError | None = None
     #: The last time CallMarker could not be reached or gave no usable answer after the retries.
     unavailable: CallMarkerUnavailable | None = None
+    #: Set when the upload stopped because CallMarker's answers could not be read.
+    unreadable: CallMarkerUnreadableAnswer | None = None
+
+    def sends_per_customer(self) -> tuple[float, int]:
+        """Mean and most requests that carried one row, over the rows sent at least once."""
+        if not self.sends:
+            return 0.0, 0
+        return sum(self.sends.values()) / len(self.sends), max(self.sends.values())
 
 
 # What one request (with its retries) came to. Private: the report is the public face.
 @dataclass(frozen=True, slots=True)
-class _Answer:
-    success: bool
-    message: str
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class _Refused:
-    error: CallMarkerRequestError
+class _Read:
+    answer: Answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,41 +150,47 @@ class _Unavailable:
 
 
 @dataclass(frozen=True, slots=True)
-class _TooLarge:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
 class _NotStarted:
-    over_budget: bool
-
-
-_Result = _Answer | _Refused | _Unavailable | _TooLarge | _NotStarted
+    why: str  # "stopped", "time" or "budget"
 
 
 @dataclass(frozen=True, slots=True)
-class _Fallback:
-    """The outcome for rows a split could not resolve within the split budget."""
+class _TooSlow:
+    """The batch timed out twice in a row: it may be too large for CallMarker to answer in time."""
 
-    outcome: Outcome
-    message: str
+
+_Result = _Read | _Unavailable | _NotStarted | _TooSlow
+#: Timeouts in a row, on the same batch, that halve it rather than send it whole again.
+TIMEOUTS_THAT_HALVE = 2
 
 
 @dataclass(slots=True)
 class _Job:
     report: UploadReport
+    #: The upload's HTTP client, open while its workers run.
+    http: httpx.AsyncClient
     batch_size: int
     deadline: float | None
     # Requests still running then are abandoned (their rows end FAILED: not confirmed, safe to retry).
     hard_deadline: float | None = None
     # The slowest request so far: a new one is not started unless this much time is left.
     longest: float = 0.0
+    unreadable_in_a_row: int = 0
+    #: Why the upload stopped; None while it goes on.
+    stopped_because: str | None = None
+    #: Per request options, single customers refused alone, by CallMarker's words, since the last
+    #: request with those options that CallMarker accepted.
+    alike: dict[RequestOptions, dict[str, set[int]]] = field(default_factory=dict)
 
     @property
     def stopped(self) -> bool:
-        return self.report.fatal is not None
+        return self.stopped_because is not None
 
-    def finish(self, items: Sequence[UploadItem], outcome: Outcome, message: str) -> None:
+    def stop(self, because: str) -> None:
+        if self.stopped_because is None:
+            self.stopped_because = because
+
+    def finish(self, items: Iterable[UploadItem], outcome: Outcome, message: str) -> None:
         self.report.results.extend(RowResult(item.row, outcome, message) for item in items)
 
 
@@ -263,17 +259,26 @@ class CallMarkerClient:
         (validating rows) overlaps with the first requests instead of delaying them.
         ``deadline`` (a ``clock()`` value): no request or retry is started that would not end by then.
         ``hard_deadline``: a request still running then is given up (its rows end FAILED).
+        When the upload stops (CallMarker refused the request itself, or its answers cannot be read),
+        every row not settled yet ends FAILED, saying why.
         """
         report = UploadReport()
-        job = _Job(report, self.batch_size, deadline, hard_deadline)
+        # httpx's per-phase timeouts (5 s by default) must not cut a request shorter than ours.
+        http = httpx.AsyncClient(transport=self._transport, timeout=self.timeout)
+        job = _Job(report, http, self.batch_size, deadline, hard_deadline)
         feed = _Feed(items, self.batch_size)
-        if feed.any():
-            # httpx's per-phase timeouts (5 s by default) must not cut a request shorter than ours.
-            http_client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout)
-            async with http_client as http, asyncio.TaskGroup() as workers:
-                for _ in range(self.concurrency):
-                    workers.create_task(self._work(job, http, feed))
-        report.unsent.extend(feed.rest())
+        async with http:
+            if feed.any():
+                async with asyncio.TaskGroup() as workers:
+                    for _ in range(self.concurrency):
+                        workers.create_task(self._work(job, feed))
+        rest = report.unsent + feed.rest()
+        if job.stopped_because is not None:
+            report.unsent = []
+            job.finish(rest, Outcome.FAILED, _stopped_message(job.stopped_because))
+        else:
+            report.unsent = rest
+        mean, most = report.sends_per_customer()
         logger.info(
             "CallMarker upload: %d rows, %d unsent, %d requests, %d retries, %d split requests",
             len(report.results),
@@ -287,12 +292,13 @@ class CallMarkerClient:
                 "requests": report.requests,
                 "retries": report.retries,
                 "split_requests": report.split_requests,
-                "fatal": _PHONE_LIKE.sub("***", report.fatal.message) if report.fatal else None,
+                "sends_per_customer": {"mean": round(mean, 3), "max": most},
+                "fatal": self._masked(report.fatal.message) if report.fatal else None,
             },
         )
         return report
 
-    async def _work(self, job: _Job, http: httpx.AsyncClient, feed: _Feed) -> None:
+    async def _work(self, job: _Job, feed: _Feed) -> None:
         while not job.stopped and self._has_time(job):
             batch = feed.next()
             if batch is None:
@@ -302,7 +308,7 @@ class CallMarkerClient:
             if len(items) > job.batch_size:
                 feed.put_back(options, items[job.batch_size :])
                 items = items[: job.batch_size]
-            await self._run(job, http, options, items, split=False, counted=True, fallback=None)
+            await self._run(job, options, items, again=False, counted=True)
 
     def _has_time(self, job: _Job, wait: float = 0.0) -> bool:
         return job.deadline is None or self._clock() + wait + job.longest < job.deadline
@@ -310,226 +316,270 @@ class CallMarkerClient:
     async def _run(
         self,
         job: _Job,
-        http: httpx.AsyncClient,
         options: RequestOptions,
         items: list[UploadItem],
         *,
-        split: bool,
+        again: bool,
         counted: bool,
-        fallback: _Fallback | None,
+        halved_for_time: bool = False,
     ) -> None:
-        if not split and len(items) > job.batch_size:
+        """Send ``items`` (``again``: customers sent before, in a request that did not settle them;
+        ``halved_for_time``: a half of a batch that timed out, not to be halved for that again)."""
+        if len(items) > job.batch_size:
             # The batch size dropped (a 413) after this part was cut.
             for start in range(0, len(items), job.batch_size):
                 part = items[start : start + job.batch_size]
-                await self._run(job, http, options, part, split=False, counted=counted, fallback=fallback)
+                await self._run(
+                    job, options, part, again=again, counted=counted, halved_for_time=halved_for_time
+                )
             return
-        result = await self._post(job, http, options, items, split=split)
-        await self._handle(job, http, options, items, result, counted=counted, fallback=fallback)
+        may_halve = not (again or halved_for_time)
+        result = await self._post(job, options, items, again=again, may_halve=may_halve)
+        await self._settle(job, options, items, result, again=again, counted=counted)
 
-    async def _handle(
+    async def _settle(
         self,
         job: _Job,
-        http: httpx.AsyncClient,
         options: RequestOptions,
         items: list[UploadItem],
         result: _Result,
         *,
+        again: bool,
         counted: bool,
-        fallback: _Fallback | None,
     ) -> None:
-        """Give every item of one request an outcome from its answer, splitting when needed."""
+        """Give every item of one request an outcome from its answer, sending parts again when needed."""
         match result:
-            case _NotStarted(over_budget=True) if fallback is not None:
-                job.finish(items, fallback.outcome, fallback.message)
-            case _NotStarted():
+            case _NotStarted(why="stopped"):
+                job.finish(items, Outcome.FAILED, _stopped_message(job.stopped_because or "it stopped"))
+            case _NotStarted(why="time") if not again:
                 job.report.unsent.extend(items)
-            case _Refused(error):
-                if job.report.fatal is None:
-                    job.report.fatal = error
-                job.finish(items, Outcome.REJECTED, f"CallMarker refused the request: {error.message}")
+            case _NotStarted(why=why):
+                job.finish(items, Outcome.FAILED, _unsettled_message(why))
             case _Unavailable(error, cut_by_us):
                 if not cut_by_us:
                     job.report.unavailable = error
                 job.finish(items, Outcome.FAILED, error.message)
-            case _TooLarge():
+            case _TooSlow():
+                await self._halve(job, options, items, counted=counted, for_time=True)
+            case _Read(answer):
+                await self._answered(job, options, items, answer, counted=counted)
+
+    async def _answered(
+        self,
+        job: _Job,
+        options: RequestOptions,
+        items: list[UploadItem],
+        answer: Answer,
+        *,
+        counted: bool,
+    ) -> None:
+        if answer.kind is not Kind.UNREADABLE:
+            job.unreadable_in_a_row = 0
+        match answer.kind:
+            case Kind.REFUSED:
+                words = self._quote(answer.message)
+                if job.report.fatal is None:
+                    job.report.fatal = CallMarkerRequestError(words, status_code=answer.status)
+                job.stop(f"CallMarker refused the request ({words})")
+                job.finish(items, Outcome.REJECTED, f"CallMarker refused the request: {words}")
+            case Kind.TOO_LARGE:
                 if len(items) == 1:
                     job.finish(items, Outcome.REJECTED, "CallMarker refused the row as too large (HTTP 413)")
                     return
-                job.batch_size = max(1, min(job.batch_size, len(items) // 2))
-                left, right = _halves(items)
-                for half in (left, right):
-                    await self._run(job, http, options, half, split=False, counted=counted, fallback=fallback)
-            case _Answer(success=True) as answer:
-                await self._accepted(job, http, options, items, answer, counted=counted)
-            case _Answer(success=False) as answer:
-                await self._refused(job, http, options, items, answer, counted=counted)
+                await self._halve(job, options, items, counted=counted)
+            case Kind.UNREADABLE:
+                job.unreadable_in_a_row += 1
+                words = self._masked(answer.excerpt)
+                job.finish(items, Outcome.FAILED, f"{_UNREADABLE} ({words}); not confirmed, safe to retry")
+                if job.unreadable_in_a_row >= UNREADABLE_IN_A_ROW and job.report.unreadable is None:
+                    job.report.unreadable = CallMarkerUnreadableAnswer(
+                        f"{_UNREADABLE} ({words})", status_code=answer.status
+                    )
+                    job.stop(f"{_UNREADABLE}, {UNREADABLE_IN_A_ROW} times in a row")
+            case Kind.ANSWERED:
+                await self._read(job, options, items, answer, counted=counted)
+            case _:  # RETRY answers are retried by _post and never reach here
+                raise AssertionError(f"unexpected answer {answer.kind}")
 
-    async def _accepted(
+    async def _read(
         self,
         job: _Job,
-        http: httpx.AsyncClient,
         options: RequestOptions,
         items: list[UploadItem],
-        answer: _Answer,
+        answer: Answer,
         *,
         counted: bool,
     ) -> None:
-        counts = parse_counts(answer.message)
+        """Rows the answer settles get their outcome; the others are found by sending parts again."""
         if counted:
-            job.report.created += counts.created or 0
-            job.report.restored += counts.restored or 0
-            job.report.not_valid += counts.not_valid or 0
-        not_valid = counts.not_valid or 0
-        if not_valid <= 0:
-            job.finish(items, Outcome.UPLOADED, answer.message)
+            job.report.created += answer.counts.created or 0
+            job.report.restored += answer.counts.restored or 0
+            job.report.refused += answer.counts.refused or 0
+        if answer.success and any(v.state is CustomerState.ACCEPTED for v in answer.customers):
+            job.alike.pop(options, None)
+        unknown: list[UploadItem] = []
+        for item, verdict in zip(items, answer.customers, strict=True):
+            if verdict.state is CustomerState.ACCEPTED:
+                job.finish([item], Outcome.UPLOADED, "")
+            elif verdict.state is CustomerState.REFUSED:
+                job.finish([item], Outcome.REJECTED, self._refusal(item, verdict.message, answer.success))
+            else:
+                unknown.append(item)
+        if len(items) == 1 and not answer.success and not answer.customers[0].named:
+            self._refused_alone(job, options, items[0], answer.message)
+        if not unknown:
             return
-        if not_valid >= len(items):
-            _reject_not_valid(job, items)
-            return
-        named = _named_numbers(answer.data)
-        matched = [item for item in items if _digits(item.customer.get("number")) in named]
-        if len({_digits(item.customer.get("number")) for item in matched}) == not_valid:
-            for item in matched:
-                reason = self._redact(named[_digits(item.customer.get("number"))] or "not valid")
-                job.finish(
-                    [item],
-                    Outcome.REJECTED,
-                    f"CallMarker did not accept the number {item.customer.get('number')} ({reason})",
-                )
-            rejected = {id(item) for item in matched}
-            accepted = [item for item in items if id(item) not in rejected]
-            job.finish(accepted, Outcome.UPLOADED, answer.message)
-            return
-        await self._find_not_valid(job, http, options, items, not_valid=not_valid, message=answer.message)
+        if not answer.success:
+            # Refused without saying which customers: each half is sent again on its own, so its answer
+            # is about fewer customers. Nothing of a refused request was counted yet.
+            await self._send_halves(job, options, unknown, counted=counted)
+        elif not answer.consistent:
+            # Counts that cannot all be true: each half is sent again, to be answered on its own.
+            await self._send_halves(job, options, unknown, counted=False)
+        elif answer.refused_among_unknown is None:
+            # One message for every row of the request: no customer's number in it.
+            words = self._masked(answer.message) or "no message"
+            message = f"CallMarker took the request but did not confirm each customer: {words}"
+            job.finish(unknown, Outcome.SENT, message)
+        else:
+            await self._find_counted(job, options, unknown, answer.refused_among_unknown)
 
-    async def _find_not_valid(
+    async def _halve(
         self,
         job: _Job,
-        http: httpx.AsyncClient,
         options: RequestOptions,
         items: list[UploadItem],
         *,
-        not_valid: int,
-        message: str,
+        counted: bool,
+        for_time: bool = False,
     ) -> None:
-        """Re-send halves of an accepted batch until its ``not_valid`` customers are isolated."""
-        fallback = _Fallback(
-            Outcome.FAILED,
-            f"CallMarker accepted the batch but counted {not_valid} of its numbers as not valid without "
-            "naming them; not confirmed for this row, safe to retry",
-        )
-        left, right = _halves(items)
-        first = await self._post(job, http, options, left, split=True)
-        await self._handle(job, http, options, left, first, counted=False, fallback=fallback)
-        if isinstance(first, _Answer) and first.success:
-            remaining = not_valid - (parse_counts(first.message).not_valid or 0)
-            # The first half accounts for part of the count: the rest is known without asking again.
-            if remaining <= 0:
-                job.finish(right, Outcome.UPLOADED, message)
-                return
-            if remaining >= len(right):
-                _reject_not_valid(job, right)
-                return
-        await self._run(job, http, options, right, split=True, counted=False, fallback=fallback)
+        """A batch too large (a 413, or timeouts in a row): it and every later batch are cut in half.
 
-    async def _refused(
+        Halves of a batch that timed out are not halved again for timing out: then it is more likely
+        that CallMarker is down than that a batch of that size is too much for it.
+        """
+        job.batch_size = max(1, min(job.batch_size, len(items) // 2))
+        # CallMarker did not settle the request: its halves are sent as new batches.
+        for half in _halves(items):
+            await self._run(job, options, half, again=False, counted=counted, halved_for_time=for_time)
+
+    async def _send_halves(
         self,
         job: _Job,
-        http: httpx.AsyncClient,
         options: RequestOptions,
         items: list[UploadItem],
-        answer: _Answer,
         *,
         counted: bool,
     ) -> None:
-        message = answer.message
-        index = _customer_index(message)
-        if index is None and _names_the_request(message):
-            error = CallMarkerRequestError(message)
-            await self._handle(job, http, options, items, _Refused(error), counted=counted, fallback=None)
+        for half in _halves(items):
+            if half:
+                await self._run(job, options, half, again=True, counted=counted)
+
+    async def _find_counted(
+        self,
+        job: _Job,
+        options: RequestOptions,
+        items: list[UploadItem],
+        refused: int,
+    ) -> None:
+        """Find the ``refused`` customers among ``items`` that an accepted request counted but did not
+        name: a first part is sent again, and the rest's count is what is left of the count, known
+        without sending it. The first part is sized to hold about one of them (half, for one), so
+        that fewer customers are sent again, and each time in a part at most half as large."""
+        if refused == 0:
+            job.finish(items, Outcome.UPLOADED, "")
             return
         if len(items) == 1:
-            job.finish(items, Outcome.REJECTED, _CUSTOMER_INDEX.sub("", message, count=1))
+            job.finish(items, Outcome.REJECTED, self._refusal(items[0], "", True))
             return
-        fallback = _Fallback(Outcome.REJECTED, message)
-        if index is not None and index < len(items):
-            # CallMarker named the customer: send it alone (which confirms the name) and the rest together.
-            suspect, rest = [items[index]], items[:index] + items[index + 1 :]
-            for part in (suspect, rest):
-                await self._run(job, http, options, part, split=True, counted=counted, fallback=fallback)
+        if refused >= len(items):
+            # Every one of them counted as refused: worth checking rather than taking on trust.
+            await self._send_halves(job, options, items, counted=False)
             return
-        parts = list(_halves(items))
-        answers = [await self._post(job, http, options, part, split=True) for part in parts]
-        if _alike(answers) and all(len(part) >= 2 for part in parts):
-            # Two rows refused for the same reason can fail both halves alike; a refusal of the request
-            # itself fails every quarter too.
-            parts = [quarter for part in parts for quarter in _halves(part)]
-            answers = [await self._post(job, http, options, part, split=True) for part in parts]
-            if _alike(answers):
-                assert isinstance(answers[0], _Answer)
-                error = CallMarkerRequestError(answers[0].message)
-                await self._handle(job, http, options, items, _Refused(error), counted=counted, fallback=None)
-                return
-        for part, result in zip(parts, answers, strict=True):
-            await self._handle(job, http, options, part, result, counted=counted, fallback=fallback)
+        size = math.ceil(len(items) / (refused + 1))
+        first, second = items[:size], items[size:]
+        result = await self._post(job, options, first, again=True)
+        await self._settle(job, options, first, result, again=True, counted=False)
+        in_first = _refused_in(result, len(first))
+        if in_first is not None and 0 <= refused - in_first <= len(second):
+            await self._find_counted(job, options, second, refused - in_first)
+        else:
+            await self._run(job, options, second, again=True, counted=False)
+
+    def _refused_alone(self, job: _Job, options: RequestOptions, item: UploadItem, message: str) -> None:
+        """A customer refused alone, without being named: if others keep being refused alike, with
+        nothing accepted between, it is the request (the token, the campaign, the agent) that is wrong."""
+        words = self._quote(message)
+        alike = job.alike.setdefault(options, {}).setdefault(words, set())
+        alike.add(item.row)
+        if len(alike) >= ALIKE_REFUSALS and job.report.fatal is None:
+            job.report.fatal = CallMarkerRequestError(words)
+            job.stop(f"CallMarker refused every customer alike ({words})")
 
     async def _post(
         self,
         job: _Job,
-        http: httpx.AsyncClient,
         options: RequestOptions,
         items: list[UploadItem],
         *,
-        split: bool,
+        again: bool,
+        may_halve: bool = False,
     ) -> _Result:
-        """One request with its retries. Never raises for what CallMarker or the network does."""
-        if job.stopped or not self._has_time(job):
-            return _NotStarted(over_budget=False)
-        if split:
+        """One request with its retries. Never raises for what CallMarker or the network does.
+
+        With ``may_halve``, a batch that timed out twice in a row is given back to be halved.
+        """
+        if job.stopped:
+            return _NotStarted("stopped")
+        if not self._has_time(job):
+            return _NotStarted("time")
+        if again:
             if job.report.split_requests >= self.max_split_requests:
-                return _NotStarted(over_budget=True)
+                return _NotStarted("budget")
             job.report.split_requests += 1
         body = {"token": self._token, **options.to_json(), "customers": [item.customer for item in items]}
-        attempt = 0
+        numbers = [str(item.customer.get("number", "")) for item in items]
+        attempt = timeouts = 0
         while True:
             attempt += 1
             job.report.requests += 1
+            job.report.sends.update(item.row for item in items)
             if attempt > 1:
                 job.report.retries += 1
             limit = self.timeout
             if job.hard_deadline is not None:
                 limit = max(0.001, min(limit, job.hard_deadline - self._clock()))
             started = self._clock()
-            status: int | None = None
-            retry_after: float | None = None
-            outcome: _Result | None = None
+            answer: Answer | None = None
+            problem = ""
             cut_short = False
+            retry_after: float | None = None
             try:
                 async with asyncio.timeout(limit):
-                    response = await http.post(self.url, json=body)
+                    response = await job.http.post(self.url, json=body)
             except TimeoutError:
                 problem = f"no answer within {limit:g} s"
                 cut_short = limit < self.timeout
+                timeouts += not cut_short
+            except httpx.TimeoutException as exc:
+                problem = f"no answer within {limit:g} s ({type(exc).__name__})"
+                timeouts += 1
             except httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             else:
-                status = response.status_code
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                outcome, problem = self._classify(response)
+                answer = read_answer(response.status_code, response.headers, response.content, numbers)
+                if answer.kind is Kind.RETRY:
+                    problem = f"HTTP {answer.status}"
+                    retry_after = parse_retry_after(answer.retry_after)
             duration = self._clock() - started
             job.longest = max(job.longest, duration)
-            self._log(
-                items,
-                attempt=attempt,
-                status=status,
-                duration=duration,
-                outcome=outcome,
-                problem=problem,
-                split=split,
-            )
-            if outcome is not None:
-                return outcome
+            self._log(items, attempt=attempt, answer=answer, duration=duration, problem=problem, again=again)
+            if answer is not None and answer.kind is not Kind.RETRY:
+                return _Read(answer)
+            if not problem.startswith("no answer within"):
+                timeouts = 0
+            if may_halve and timeouts >= TIMEOUTS_THAT_HALVE and len(items) > 1 and not job.stopped:
+                return _TooSlow()
             wait = self.retry.delay(attempt, retry_after)
             if not self.retry.should_retry(attempt, retry_after):
                 why = f"after {attempt} attempt{'s' if attempt > 1 else ''}"
@@ -542,31 +592,31 @@ class CallMarkerClient:
                 continue
             return _Unavailable(
                 CallMarkerUnavailable(
-                    f"Not confirmed by CallMarker ({problem}, {why}); safe to retry",
-                    status_code=status,
+                    f"{_NOT_CONFIRMED} ({problem}, {why}); safe to retry",
+                    status_code=answer.status if answer is not None else None,
                 ),
                 cut_by_us=cut_short,
             )
 
-    def _classify(self, response: httpx.Response) -> tuple[_Result | None, str]:
-        """The answer of one response, or None and what went wrong when it is worth another try."""
-        status = response.status_code
-        data = _json_object(response)
-        message = self._redact(str(data.get("message", ""))) if data is not None else ""
-        if status in (401, 403):
-            text = message or f"HTTP {status}"
-            return _Refused(CallMarkerRequestError(text, status_code=status)), ""
-        if status == 413:
-            return _TooLarge(), ""
-        if status in RETRYABLE_STATUS or status >= 500:
-            return None, f"HTTP {status}"
-        if data is None or not isinstance(data.get("success"), bool):
-            if 200 <= status < 300:
-                return None, f"HTTP {status} with an unreadable body"
-            # A 404 or a redirect without CallMarker's JSON: most likely a wrong base URL.
-            error = CallMarkerRequestError(f"CallMarker answered HTTP {status}", status_code=status)
-            return _Refused(error), ""
-        return _Answer(data["success"], message, data), ""
+    def _refusal(self, item: UploadItem, words: str, success: bool | None) -> str:
+        """A refused row's message: CallMarker's words about it, or what its count said. Words about
+        several customers keep only this row's own number."""
+        number = str(item.customer.get("number", ""))
+        own = _PHONE_LIKE.sub(
+            lambda m: m.group() if same_number(m.group(), number) else "***", self._quote(words)
+        )
+        if success:
+            return f"CallMarker did not accept the number {number} ({own or 'not valid'})"
+        return own or "CallMarker refused this customer"
+
+    def _quote(self, text: str) -> str:
+        """CallMarker's words as they may reach a cell: redacted, on one line, at most MAX_QUOTE long."""
+        words = " ".join(self._redact(text).split())
+        return words if len(words) <= MAX_QUOTE else words[: MAX_QUOTE - 1] + "…"
+
+    def _masked(self, text: str) -> str:
+        """CallMarker's words as they may reach a log or stand for many rows: phone numbers masked too."""
+        return _PHONE_LIKE.sub("***", self._quote(text))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, _REDACTED)
@@ -576,45 +626,43 @@ class CallMarkerClient:
         items: list[UploadItem],
         *,
         attempt: int,
-        status: int | None,
+        answer: Answer | None,
         duration: float,
-        outcome: _Result | None,
         problem: str,
-        split: bool,
+        again: bool,
     ) -> None:
-        match outcome:
-            case _Answer(success=success, message=message):
-                what, text = ("accepted" if success else "refused"), message
-            case _Refused(error):
-                what, text = "refused the request", error.message
-            case _TooLarge():
-                what, text = "too large", ""
-            case _:
-                what, text = "no usable answer", problem
-        counts = parse_counts(text) if isinstance(outcome, _Answer) else Counts()
-        level = logging.INFO if isinstance(outcome, _Answer) and outcome.success else logging.WARNING
-        masked = _PHONE_LIKE.sub("***", self._redact(text))
+        counts = Counts()
+        level = logging.WARNING
+        what, text = "no usable answer", problem
+        if answer is not None:
+            counts = answer.counts
+            match answer.kind:
+                case Kind.ANSWERED:
+                    what, text = ("accepted" if answer.success else "refused"), answer.message
+                    level = logging.INFO if answer.success else logging.WARNING
+                case Kind.REFUSED:
+                    what, text = "refused the request", answer.message
+                case Kind.TOO_LARGE:
+                    what, text = "too large", ""
+                case Kind.UNREADABLE:
+                    what, text = "unreadable", answer.excerpt
         logger.log(
             level,
             "CallMarker request: %d customers, attempt %d, HTTP %s, %.3f s, %s: %s",
             len(items),
             attempt,
-            status if status is not None else "-",
+            answer.status if answer is not None else "-",
             duration,
             what,
-            masked,
+            self._masked(text),
             extra={
                 "customers": len(items),
                 "attempt": attempt,
-                "http_status": status,
+                "http_status": answer.status if answer is not None else None,
                 "duration": round(duration, 3),
-                "split": split,
+                "split": again,
                 "result": what,
-                "counts": {
-                    "created": counts.created,
-                    "restored": counts.restored,
-                    "not_valid": counts.not_valid,
-                },
+                "counts": {"created": counts.created, "restored": counts.restored, "refused": counts.refused},
             },
         )
 
@@ -672,72 +720,34 @@ class _Feed:
 
 
 def _halves(items: list[UploadItem]) -> tuple[list[UploadItem], list[UploadItem]]:
-    middle = len(items) // 2
+    middle = math.ceil(len(items) / 2)
     return items[:middle], items[middle:]
 
 
-def _reject_not_valid(job: _Job, items: Sequence[UploadItem]) -> None:
-    for item in items:
-        number = item.customer.get("number")
-        job.finish([item], Outcome.REJECTED, f"CallMarker did not accept the number {number} (not valid)")
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = response.json()
-    except ValueError:
+def _refused_in(result: _Result, size: int) -> int | None:
+    """How many customers an answer to ``size`` customers counted or named as refused; None when it
+    cannot be told (not a readable success, or counts that do not add up)."""
+    if not isinstance(result, _Read):
         return None
-    return data if isinstance(data, dict) else None
+    answer = result.answer
+    if answer.kind is not Kind.ANSWERED or not answer.success or not answer.consistent:
+        return None
+    if answer.counts.refused is not None:
+        refused = answer.counts.refused
+    elif answer.unknown:
+        return None
+    else:
+        refused = sum(v.state is CustomerState.REFUSED for v in answer.customers)
+    return refused if 0 <= refused <= size else None
 
 
-def _alike(answers: list[_Result]) -> bool:
-    """True when every answer is the same refusal, one that names no customer."""
-    first = answers[0]
+def _stopped_message(because: str) -> str:
+    return f"Not uploaded: the upload stopped because {because}. Safe to upload again once that is fixed."
+
+
+def _unsettled_message(why: str) -> str:
+    reason = "time" if why == "time" else "requests"
     return (
-        isinstance(first, _Answer)
-        and not first.success
-        and _customer_index(first.message) is None
-        and all(
-            isinstance(other, _Answer) and (other.success, other.message) == (False, first.message)
-            for other in answers[1:]
-        )
+        f"{_NOT_CONFIRMED}: its answer did not say whether this row was taken, and this step had no "
+        f"{reason} left to find out; safe to upload again"
     )
-
-
-def _customer_index(message: str) -> int | None:
-    match = _CUSTOMER_INDEX.search(message)
-    return int(match.group(1)) if match else None
-
-
-def _names_the_request(message: str) -> bool:
-    lowered = message.lower()
-    return any(word in lowered for word in _REQUEST_LEVEL_WORDS)
-
-
-def _digits(value: object) -> str:
-    return "".join(ch for ch in str(value) if ch.isdigit()) if value is not None else ""
-
-
-def _named_numbers(data: dict[str, Any]) -> dict[str, str | None]:
-    """Numbers that fields beyond ``success`` and ``message`` name, with a reason when one is given.
-
-    CallMarker's partial-success answer is not documented; this reads the likely shapes: a list of
-    numbers, a list of objects with a ``number``, or an object keyed by number.
-    """
-    named: dict[str, str | None] = {}
-    for key, value in data.items():
-        if key in ("success", "message"):
-            continue
-        if isinstance(value, list):
-            for entry in value:
-                if isinstance(entry, str | int) and not isinstance(entry, bool):
-                    named[_digits(entry)] = None
-                elif isinstance(entry, dict) and "number" in entry:
-                    reason = entry.get("message") or entry.get("error") or entry.get("reason")
-                    named[_digits(entry["number"])] = str(reason) if reason else None
-        elif isinstance(value, dict):
-            for number, reason in value.items():
-                if _digits(number):
-                    named[_digits(number)] = str(reason) if isinstance(reason, str) and reason else None
-    named.pop("", None)
-    return named

@@ -62,12 +62,16 @@ class UploadItem:
 
 
 class Outcome(StrEnum):
-    """What finally happened to a row. UPLOADED and REMOVED mean CallMarker said ``success: true`` for it."""
+    """What finally happened to a row. UPLOADED and REMOVED mean CallMarker confirmed that row: a count of
+    refusals that reads zero for it, or a list of refusals (or of results) that does not name it."""
 
     UPLOADED = "uploaded"
-    REJECTED = "rejected"  # CallMarker refused it; the message is CallMarker's
+    REJECTED = "rejected"  # CallMarker refused it; the message is CallMarker's, about this row
     INVALID = "invalid"  # we refused it before sending; the message is ours
-    FAILED = "failed"  # not confirmed (network, 5xx, timeout after retries): safe to retry
+    FAILED = "failed"  # not confirmed (network, 5xx, timeout, unreadable answer, unsettled): safe to retry
+    # CallMarker took the request (success: true) but neither counted nor listed its refusals: most
+    # likely uploaded, not confirmed row by row. Left alone by "Upload all pending rows".
+    SENT = "sent"
     SKIPPED = "skipped"  # pending mode: already uploaded and unchanged
     VALID = "valid"  # the check action: nothing wrong found, nothing sent
     REMOVED = "removed"  # the remove action: CallMarker said success: true for the removal

@@ -31,13 +31,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from google.auth.credentials import Credentials
 from requests.adapters import BaseAdapter
 
-from callmarker_sheets.callmarker import CallMarkerClient, CallMarkerRequestError, UploadReport
+from callmarker_sheets.callmarker import (
+    CallMarkerClient,
+    CallMarkerRequestError,
+    CallMarkerUnreadableAnswer,
+    UploadReport,
+)
 from callmarker_sheets.config import Settings
 from callmarker_sheets.fields import HeaderError, map_headers
 from callmarker_sheets.logs import redact
 from callmarker_sheets.model import Outcome, RowError, RowResult, UploadItem
 from callmarker_sheets.retry import RetryPolicy
-from callmarker_sheets.sheet import Selection, Sheet, SheetRow, StatusUpdate, connect, merge_intervals
+from callmarker_sheets.sheet import (
+    PreviousStatus,
+    Selection,
+    Sheet,
+    SheetRow,
+    StatusUpdate,
+    connect,
+    merge_intervals,
+)
 from callmarker_sheets.validate import JobOptions, check_job_options, validate_rows
 
 logger = logging.getLogger(__name__)
@@ -50,8 +63,8 @@ MODES: tuple[Mode, ...] = ("selected", "pending")
 ACTIONS: tuple[Action, ...] = ("upload", "check", "remove")
 #: How many errors an answer lists (the sheet holds every row's own message).
 MAX_ERRORS = 50
-#: Statuses that pending mode leaves alone while the row is unchanged.
-SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value})
+#: Statuses that pending mode leaves alone while the row is unchanged, and that checking keeps.
+SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT.value})
 #: Time kept for writing the statuses at the end of a step: at least this, or what reading took.
 MIN_WRITE_RESERVE_S = 1.0
 #: No batch is started later than this before the time kept for writing (batches in flight finish).
@@ -108,6 +121,14 @@ class CallMarkerUnreachable(JobError):
 
     http_status = 502
     code = "callmarker_unreachable"
+
+
+class CallMarkerUnreadable(JobError):
+    """CallMarker answered, several times in a row, something this tool cannot read. Rows are marked
+    failed: it may have taken them, but nothing confirms it."""
+
+    http_status = 502
+    code = "callmarker_unreadable"
 
 
 # --------------------------------------------------------------------------------------- request
@@ -300,11 +321,15 @@ class StepAnswer:
 
 COUNT_KEYS = ("uploaded", "rejected", "invalid", "failed", "skipped")
 #: Counts an action adds to the five every answer has.
-_EXTRA_COUNT: Mapping[str, tuple[str, ...]] = {"upload": (), "check": ("valid",), "remove": ("removed",)}
+_EXTRA_COUNT: Mapping[str, tuple[str, ...]] = {
+    "upload": ("sent",),
+    "check": ("valid",),
+    "remove": ("removed", "sent"),
+}
 #: Outcomes CallMarker confirmed.
 CONFIRMED = frozenset({Outcome.UPLOADED, Outcome.REMOVED})
-#: Outcomes that need no attention from the user.
-GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIPPED})
+#: Outcomes that need no attention from the user (a row "sent" carries its own message).
+GOOD = frozenset({Outcome.UPLOADED, Outcome.VALID, Outcome.REMOVED, Outcome.SKIPPED, Outcome.SENT})
 
 
 @dataclass
@@ -351,8 +376,10 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         headers = map_headers(selection.headers, ignore=set(selection.status_columns.values()))
     except HeaderError as exc:
         raise HeaderProblem(f"Row {job.header_row} (the header row): {exc}") from exc
+    # The country of a number comes from the request or the function's setting, never from the sheet's
+    # locale: many Israeli teams keep English (en_US) sheets.
     options = job.job_options(
-        default_region=info.default_region or ctx.default_region,
+        default_region=ctx.default_region,
         locale=info.locale,
         time_zone=_zone_or_none(info.time_zone),
     )
@@ -382,6 +409,9 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     key_column = headers.fields["number"]
     results: list[RowResult] = []
     marks: dict[int, tuple[str, str]] = {}  # row -> (fingerprint, key) for its status
+    # Checking keeps history: a row uploaded (or removed, or sent) and unchanged since keeps that
+    # status and time, and gets the check's verdict as its message.
+    kept: dict[int, PreviousStatus] = {}
 
     def valid_items() -> Iterator[UploadItem]:
         verdicts = validate_rows(((r.number, r.formatted, r.raw) for r in selection.rows), headers, options)
@@ -389,6 +419,8 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             if row.number not in to_do:
                 continue
             marks[row.number] = (selection.fingerprint(row), row.formatted[key_column])
+            if job.action == "check" and _settled(selection, row, marks[row.number][0]):
+                kept[row.number] = selection.previous[row.number]
             if isinstance(verdict, list):
                 results.append(_invalid(row.number, verdict))
             elif job.action == "check":
@@ -431,6 +463,8 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             fingerprint=marks[r.row][0],
             key=marks[r.row][1],
         )
+        if r.row not in kept
+        else _kept(r, kept[r.row], stamp, marks[r.row])
         for r in sorted(results, key=lambda r: r.row)
     ]
     lost = ctx.sheet.write(selection, updates, key_column=key_column).lost if updates else ()
@@ -448,6 +482,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     finished = not report.unsent
     counts = {key: progress.counts.get(key, 0) for key in (*COUNT_KEYS, *_EXTRA_COUNT[job.action])}
     processed = sum(n for key, n in counts.items() if key != Outcome.SKIPPED)
+    sends_mean, sends_max = report.sends_per_customer()
     logger.info(
         "step finished",
         extra={
@@ -460,11 +495,14 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
             "counts": counts,
             "requests": report.requests,
             "retries": report.retries,
+            "sends_per_customer": {"mean": round(sends_mean, 3), "max": sends_max},
             "lost_rows": len(lost),
         },
     )
     if report.fatal is not None:
         raise CallMarkerRefused(_refusal(report.fatal))
+    if report.unreadable is not None:
+        raise CallMarkerUnreadable(_unreadable(report.unreadable))
     if report.unavailable is not None and not any(r.outcome in GOOD for r in report.results):
         raise CallMarkerUnreachable(
             f"CallMarker could not be reached ({redact(str(report.unavailable))}). The rows are marked "
@@ -479,7 +517,13 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         errors=progress.errors,
         retry_rows=progress.retry,
         message=_summary(
-            job.action, counts, job_size, finished=finished, lost=lost, left_for_later=left_for_later
+            job.action,
+            counts,
+            job_size,
+            finished=finished,
+            lost=lost,
+            left_for_later=left_for_later,
+            kept=len(kept),
         ),
         unmapped_columns=headers.unmapped,
         lost_rows=lost,
@@ -602,13 +646,26 @@ class _Failure:
     error: BaseException
 
 
-def _settled(selection: Selection, row: SheetRow) -> bool:
-    """Uploaded (or removed) before, and not edited since: pending mode leaves it alone."""
+def _settled(selection: Selection, row: SheetRow, fingerprint: str | None = None) -> bool:
+    """Uploaded (or removed, or sent) before, and not edited since: pending mode leaves it alone."""
     previous = selection.previous.get(row.number)
     return (
         previous is not None
         and previous.status in SETTLED
-        and previous.fingerprint == selection.fingerprint(row)
+        and previous.fingerprint == (fingerprint or selection.fingerprint(row))
+    )
+
+
+def _kept(result: RowResult, previous: PreviousStatus, stamp: str, mark: tuple[str, str]) -> StatusUpdate:
+    """A checked row that keeps its earlier status and time; the check's verdict is its message."""
+    verdict = "nothing wrong found" if result.outcome is Outcome.VALID else result.message
+    return StatusUpdate(
+        row=result.row,
+        status=previous.status,
+        message=f"Checked {stamp}: {verdict} ({previous.status} before, unchanged since)",
+        time=previous.time,
+        fingerprint=mark[0],
+        key=mark[1],
     )
 
 
@@ -634,6 +691,14 @@ def _refusal(error: CallMarkerRequestError) -> str:
         f"CallMarker refused the upload: {redact(str(error))}. Nothing more was sent; "
         "the rows already sent keep their status. Check the campaign and agent in Settings, "
         "or ask the administrator to check the CallMarker token."
+    )
+
+
+def _unreadable(error: CallMarkerUnreadableAnswer) -> str:
+    return (
+        f"{redact(str(error))}, several times in a row, so nothing more was sent. The rows sent are "
+        "marked failed: CallMarker may have taken them, but nothing confirms it, and sending them "
+        "again is safe. If it keeps happening, ask the administrator to check CALLMARKER_BASE_URL."
     )
 
 
@@ -668,12 +733,20 @@ def _summary(
     finished: bool,
     lost: Sequence[int],
     left_for_later: int = 0,
+    kept: int = 0,
 ) -> str:
     verb, good = _VERBS[action]
     parts = [f"{verb} {counts.get(good, 0):,} of {total:,} rows"]
+    if counts.get("sent"):
+        parts.append(
+            f"{counts['sent']:,} sent, but CallMarker did not confirm them row by row "
+            "(see the CallMarker message column)"
+        )
     attention = sum(counts.get(key, 0) for key in ("invalid", "rejected", "failed"))
     if attention:
         parts.append(f"{attention:,} need attention (see the CallMarker message column)")
+    if kept:
+        parts.append(f"{kept:,} keep their earlier status (unchanged since)")
     if counts.get("skipped"):
         parts.append(f"{counts['skipped']:,} unchanged rows skipped")
     if lost:

@@ -24,6 +24,7 @@ from callmarker_sheets.model import RequestOptions, RowError, UploadItem
 __all__ = [
     "FLAG_OFF",
     "FLAG_ON",
+    "FORMULA_ERRORS",
     "JobOptions",
     "check_job_options",
     "day_first",
@@ -131,6 +132,22 @@ class _Invalid(Exception):
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
+
+
+# --- formula errors ----------------------------------------------------------------------------------
+
+#: What a cell shows when its formula failed, as Google Sheets writes each error type (its API's
+#: ErrorValue: #ERROR!, #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A), and a formula still
+#: being calculated (an IMPORTRANGE, say). Such a cell holds no value a customer could have.
+FORMULA_ERRORS = frozenset(
+    {"#ERROR!", "#NULL!", "#DIV/0!", "#DIV/0", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "Loading..."}
+)
+
+
+def _formula_error(text: str) -> str:
+    if text == "Loading...":
+        return "is still being calculated: wait until the sheet shows its value, then upload again"
+    return f"is a formula error ({text}), not a value: fix the formula or type the value"
 
 
 # --- flags -------------------------------------------------------------------------------------------
@@ -605,16 +622,6 @@ class _RowValidator:
         texts = [t.strip(_TRIM) if isinstance(t, str) else "" if t is None else str(t) for t in formatted]
         width_f, width_r = len(texts), len(raw)
 
-        def cell(index: int) -> tuple[str, object] | None:
-            """The cell's trimmed text and raw value; None when it is empty."""
-            text = texts[index] if index < width_f else ""
-            value = raw[index] if index < width_r else ""
-            if not text and (value is None or isinstance(value, str)):
-                text = value.strip(_TRIM) if value else ""
-                if not text:
-                    return None
-            return text, value
-
         def fail(header: str | None, text: str | None, reason: str) -> None:
             message = f'{isolate(header or "")} "{text}" {reason}' if text is not None else reason
             errors.append(RowError(row, header, message))
@@ -622,9 +629,25 @@ class _RowValidator:
         given: dict[str, str] = {}  # field -> the text of its cell, for messages
         # Fields whose cell is wrong: rules between fields skip them, so one mistake gives one message.
         bad: set[str] = set()
+
+        def cell(index: int, name: str, header: str) -> tuple[str, object] | None:
+            """The cell's trimmed text and raw value; None when it is empty, or when it shows a formula
+            error (which is reported: such a cell holds no value to send)."""
+            text = texts[index] if index < width_f else ""
+            value = raw[index] if index < width_r else ""
+            if not text and (value is None or isinstance(value, str)):
+                text = value.strip(_TRIM) if value else ""
+                if not text:
+                    return None
+            if text in FORMULA_ERRORS:
+                bad.add(name)
+                fail(header, text, _formula_error(text))
+                return None
+            return text, value
+
         request: dict[str, Any] = {}
         for column in self.request_columns:
-            found = cell(column.index)
+            found = cell(column.index, column.name, column.header)
             if found is None:
                 continue
             text, value = found
@@ -638,10 +661,10 @@ class _RowValidator:
         job = self.options
         international = request.get("international", job.international)
         phone: Phone | None = None
-        found = cell(self.number_index)
-        if found is None:
+        found = cell(self.number_index, "number", self.number_header)
+        if found is None and "number" not in bad:
             fail(self.number_header, None, f"{self.number_header} is empty: every customer needs a number")
-        else:
+        elif found is not None:
             try:
                 phone = self.phone(*found, international=international)
             except _Invalid as exc:
@@ -652,7 +675,7 @@ class _RowValidator:
             customer["number"] = phone.e164 if international else phone.national
         hours: dict[str, tuple[int, int]] = {}
         for column in self.customer_columns:
-            found = cell(column.index)
+            found = cell(column.index, column.name, column.header)
             if found is None:
                 continue
             text, value = found

@@ -689,3 +689,62 @@ def test_job_options_become_request_options() -> None:
         "override": True,
         "international": True,
     }
+
+
+# --- formula errors ----------------------------------------------------------------------------------
+
+# What Google Sheets shows for each type of its API's ErrorValue, and for a formula still loading.
+SHOWN_ERRORS = ["#ERROR!", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"]
+
+
+@pytest.mark.parametrize("error", SHOWN_ERRORS)
+@pytest.mark.parametrize(
+    ("column", "other"),
+    [
+        ("Name", {}),
+        ("Note", {}),
+        ("Email", {}),
+        ("Follow-up date", {}),
+        ("Blacklist", {}),
+        ("Product id", {}),
+        ("Campaign", {}),
+        ("Agent", {"Campaign": "11"}),
+        ("custom_field_4", {}),
+    ],
+)
+def test_a_cell_showing_a_formula_error_is_never_sent_as_data(
+    error: str, column: str, other: dict[str, str]
+) -> None:
+    error_found = one_error({"Phone": PHONE, **other, column: error})
+    assert error_found.column == column
+    assert error_found.message == (
+        f'{column} "{error}" is a formula error ({error}), not a value: fix the formula or type the value'
+    )
+
+
+@pytest.mark.parametrize("error", SHOWN_ERRORS)
+def test_a_phone_cell_showing_a_formula_error_says_so_rather_than_that_it_is_empty(error: str) -> None:
+    found = one_error({"Phone": error, "Name": "Dana"})
+    assert (found.column, found.message) == (
+        "Phone",
+        f'Phone "{error}" is a formula error ({error}), not a value: fix the formula or type the value',
+    )
+
+
+def test_a_formula_still_loading_is_not_sent_either() -> None:
+    found = one_error({"Phone": PHONE, "Name": "Loading..."})
+    assert found.message == (
+        'Name "Loading..." is still being calculated: wait until the sheet shows its value, then upload again'
+    )
+
+
+def test_a_formula_error_that_rules_between_columns_depend_on_gives_one_message() -> None:
+    # A product id in error: its opportunity fields do not also say the product is missing.
+    found = one_error({"Phone": PHONE, "Product id": "#REF!", "Opportunity CRM id": "A-7"})
+    assert found.column == "Product id"
+
+
+def test_text_that_merely_mentions_an_error_is_data() -> None:
+    assert ok({"Phone": PHONE, "Note": "the sheet showed #N/A yesterday"}).customer["note"] == (
+        "the sheet showed #N/A yesterday"
+    )

@@ -18,10 +18,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from tests.emulators.callmarker.dialects import Dialect
 from tests.emulators.callmarker.faults import BEFORE_APPLY, SETTING_NAMES, Faults
 from tests.emulators.callmarker.models import (
     BadRequest,
     CallMarkerBackend,
+    CustomerErrors,
     InvalidToken,
     count_customers,
 )
@@ -29,11 +31,19 @@ from tests.emulators.callmarker.models import (
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-SEED_KEYS = frozenset({"tokens", "campaigns", "agents", "products", "not_purchased_reasons", "customers"})
+SEED_KEYS = frozenset(
+    {"tokens", "campaigns", "agents", "products", "not_purchased_reasons", "customers", "refused_numbers"}
+)
+#: Settings of how answers are shaped, beside the fault settings.
+ANSWER_SETTINGS = frozenset({"error_status", "answers"})
 REDACTED = "<redacted>"
 BAD_GATEWAY_PAGE = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+#: A page a misconfigured server or a captive portal answers with 200.
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>CallMarker</title></head><body>We'll be back soon.</body></html>"
 )
 
 #: Set by the in-process transport for each request: set() when the caller gave up, so that latency
@@ -51,7 +61,7 @@ class CallMarkerEmulator:
     """A WSGI app with its own state: ``backend`` (the account), ``faults`` and ``requests`` (the log)."""
 
     def __init__(self, **settings: Any) -> None:
-        unknown = sorted(set(settings) - SEED_KEYS - SETTING_NAMES - {"error_status"})
+        unknown = sorted(set(settings) - SEED_KEYS - SETTING_NAMES - ANSWER_SETTINGS)
         if unknown:
             raise TypeError(f"unknown CallMarker emulator setting: {unknown[0]}")
         self._initial = dict(settings)
@@ -61,6 +71,7 @@ class CallMarkerEmulator:
         self._requests_lock = threading.Lock()
         self._closing = threading.Event()
         self.error_status = 200
+        self.dialect = Dialect()
         self._url_map = Map(
             [
                 Rule("/api/v1/customers", endpoint="customers", methods=["POST"]),
@@ -80,17 +91,24 @@ class CallMarkerEmulator:
         self.backend.reset()
         self.backend.seed(**{k: v for k, v in self._initial.items() if k in SEED_KEYS})
         self.faults.reset()
+        self.dialect, self.error_status = Dialect(), 200
         self.configure(**{k: v for k, v in self._initial.items() if k not in SEED_KEYS})
         self.clear_requests()
 
     def configure(self, **settings: Any) -> None:
-        """Change fault settings (see faults.FaultSettings) and ``error_status``."""
+        """Change fault settings (see faults.FaultSettings), ``error_status`` and ``answers`` (the
+        settings of a dialects.Dialect; null for the documented shape)."""
+        dialect = self.dialect
+        if "answers" in settings:
+            dialect = Dialect.from_settings(settings.pop("answers"))
+        status = self.error_status
         if "error_status" in settings:
             status = settings.pop("error_status")
             if not isinstance(status, int) or not 200 <= status <= 599:
                 raise ValueError("error_status must be an HTTP status code")
-            self.error_status = status
         self.faults.configure(**settings)
+        self.dialect, self.error_status = dialect, status
+        self.backend.customer_errors = dialect.backend_errors
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -145,14 +163,17 @@ class CallMarkerEmulator:
         fault = self.faults.draw()
         if fault in BEFORE_APPLY:
             return self._logged(body, _fault_answer(fault, settings.retry_after), fault)
+        dialect = self.dialect
         try:
             result = self.backend.upload(body)
         except InvalidToken as exc:  # the token was removed meanwhile
             answer = _json({"success": False, "message": exc.message}, 401)
+        except CustomerErrors as exc:
+            answer = _json(dialect.refusal(exc.message, exc.errors), self.error_status)
         except BadRequest as exc:
-            answer = _json({"success": False, "message": exc.message}, self.error_status)
+            answer = _json(dialect.refusal(exc.message), self.error_status)
         else:
-            answer = _json({"success": True, "message": result.message}, 200)
+            answer = _json(dialect.success_answer(result), 200)
 
         if fault == "drop":
             self._log(body, None, fault)
@@ -198,7 +219,8 @@ class CallMarkerEmulator:
                 self.configure(**_json_body(request))
             except (TypeError, ValueError) as exc:
                 return _json({"success": False, "message": str(exc)}, 400)
-        return _json({**self.faults.snapshot(), "error_status": self.error_status}, 200)
+        snapshot = {**self.faults.snapshot(), "error_status": self.error_status}
+        return _json({**snapshot, "answers": self.dialect.snapshot()}, 200)
 
     # --- Helpers -------------------------------------------------------------------------------------
 
@@ -249,4 +271,8 @@ def _fault_answer(fault: str, retry_after: float | None, applied: Response | Non
         assert applied is not None
         text = applied.get_data()
         return Response(text[: len(text) // 2], status=200, mimetype="application/json")
+    if fault == "html_200":
+        return Response(MAINTENANCE_PAGE, status=200, mimetype="text/html")
+    if fault == "empty_200":
+        return Response(b"", status=200, mimetype="application/json")
     raise AssertionError(f"no answer for fault {fault}")

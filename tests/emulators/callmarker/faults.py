@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 #: Fault names, in the order the random draw tries them. "ok" in a script means "answer normally".
-FAULTS = ("429", "503", "500", "502_html", "malformed", "hang", "drop")
+FAULTS = ("429", "503", "500", "502_html", "malformed", "html_200", "empty_200", "hang", "drop")
 BEFORE_APPLY = frozenset({"429", "503"})
 OK = "ok"
 _ALIASES = {"502": "502_html"}
@@ -29,6 +29,8 @@ class FaultSettings:
     rate_500: float = 0.0
     rate_502_html: float = 0.0
     rate_malformed: float = 0.0
+    rate_html_200: float = 0.0
+    rate_empty_200: float = 0.0
     rate_hang: float = 0.0
     hang_seconds: float = 5.0
     rate_drop: float = 0.0

@@ -79,6 +79,19 @@ class BadRequest(CallMarkerError):
     """Something in the request (or in one of its customers) must be fixed; nothing was applied."""
 
 
+class CustomerErrors(BadRequest):
+    """Customers of the request must be fixed (``errors``: index -> message); nothing was applied."""
+
+    def __init__(self, errors: Mapping[int, str]) -> None:
+        super().__init__(errors[min(errors)])
+        self.errors = dict(errors)
+
+
+#: How a request with customers in error is answered: refused naming the first of them (the default,
+#: nothing applied), refused listing all of them (nothing applied), or applied without them.
+CUSTOMER_ERRORS = ("first", "all", "skip")
+
+
 # --- Values ------------------------------------------------------------------------------------------
 
 
@@ -258,6 +271,10 @@ class OpportunityInput:
 class CustomerInput:
     number: str | None  # None: not valid, counted and skipped
     fields: dict[str, Any]
+    #: What is wrong with this customer (a field CallMarker refuses); it is then not applied.
+    error: str | None = None
+    #: The number as the request wrote it.
+    sent: Any = None
     agent_given: bool = False
     agent: str | None = None  # None with agent_given: the keyword "none", unassign
     blacklisted: bool = False
@@ -276,11 +293,34 @@ class UploadRequest:
     international: bool = False
 
 
+#: What happened to one customer of an applied request.
+CREATED, RESTORED, EXISTING, NOT_VALID, REFUSED = "created", "restored", "existing", "not_valid", "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerOutcome:
+    index: int
+    number: Any  # as sent
+    outcome: str  # CREATED, RESTORED, EXISTING (applied) or NOT_VALID, REFUSED (not applied)
+    reason: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.outcome in (CREATED, RESTORED, EXISTING)
+
+
 @dataclass(frozen=True, slots=True)
 class UploadResult:
     created: int
     restored: int
     not_valid: int
+    #: One outcome per customer of the request, in its order.
+    customers: tuple[CustomerOutcome, ...] = ()
+
+    @property
+    def refused(self) -> int:
+        """Customers not applied for a field in error (only when errors are skipped)."""
+        return sum(c.outcome == REFUSED for c in self.customers)
 
     @property
     def message(self) -> str:
@@ -303,6 +343,7 @@ class CallMarkerBackend:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        self._customer_errors = "first"
         self.reset()
 
     def reset(self) -> None:
@@ -313,6 +354,9 @@ class CallMarkerBackend:
             self._products: set[int] = set()
             self._reasons: set[int] = set()
             self._customers: dict[str, CustomerRecord] = {}
+            # Numbers this account counts as not valid although their shape is fine (a guess of what
+            # CallMarker may refuse: numbers it cannot dial, say).
+            self._refused_numbers: set[str] = set()
             self._blacklist: set[str] = set()
             self._opportunities: list[Opportunity] = []
             # the same opportunities by (number, product), so a large upload stays linear
@@ -329,11 +373,18 @@ class CallMarkerBackend:
         products: Iterable[int] = (),
         not_purchased_reasons: Iterable[int] = (),
         customers: Mapping[str, Mapping[str, Any]] | None = None,
+        refused_numbers: Iterable[str] = (),
     ) -> None:
         """Add to the state. ``agents`` items are names or ``{"name": ..., "crm_name": ...}``; agents
-        named in ``campaigns`` are created too. ``customers`` take the shape ``state()`` gives."""
+        named in ``campaigns`` are created too. ``customers`` take the shape ``state()`` gives.
+        ``refused_numbers`` (local or E.164) are counted as not valid whenever they are sent."""
         with self.lock:
             self._tokens.update(tokens)
+            for number in refused_numbers:
+                key = normalise_number(number, international=number.strip().startswith("+"))
+                if key is None:
+                    raise ValueError(f"refused_numbers: {number!r} is not a number")
+                self._refused_numbers.add(key)
             for agent in agents:
                 if isinstance(agent, str):
                     self._agents[agent] = agent
@@ -369,10 +420,31 @@ class CallMarkerBackend:
                 raise InvalidToken
 
     def upload(self, body: Any) -> UploadResult:
-        """Apply one POST /customers body. Raises InvalidToken or BadRequest (and then changes nothing)."""
+        """Apply one POST /customers body. Raises InvalidToken or BadRequest (and then changes nothing).
+
+        Customers with a field in error refuse the whole request, named by the first of them
+        (``customer_errors`` "first", BadRequest) or all of them ("all", CustomerErrors), or are left
+        out while the others are applied ("skip": their outcome is REFUSED, with the reason).
+        """
         with self.lock:
             self.check_token(body)
-            return self._apply(self._parse_request(body))
+            request = self._parse_request(body)
+            errors = {i: c.error for i, c in enumerate(request.customers) if c.error is not None}
+            if errors and self.customer_errors == "first":
+                raise BadRequest(errors[min(errors)])
+            if errors and self.customer_errors == "all":
+                raise CustomerErrors(errors)
+            return self._apply(request)
+
+    @property
+    def customer_errors(self) -> str:
+        return self._customer_errors
+
+    @customer_errors.setter
+    def customer_errors(self, value: str) -> None:
+        if value not in CUSTOMER_ERRORS:
+            raise ValueError(f"customer_errors must be one of {', '.join(CUSTOMER_ERRORS)}")
+        self._customer_errors = value
 
     def _parse_request(self, body: Mapping[str, Any]) -> UploadRequest:
         unknown = sorted(set(body) - REQUEST_KEYS)
@@ -409,8 +481,19 @@ class CallMarkerBackend:
         # is accepted and ignored, not refused.
         request.unique = request.unique and request.campaign is not None and request.override
 
-        request.customers = [self._parse_customer(i, raw, request) for i, raw in enumerate(customers)]
+        request.customers = [self._checked_customer(i, raw, request) for i, raw in enumerate(customers)]
         return request
+
+    def _checked_customer(self, index: int, raw: Any, request: UploadRequest) -> CustomerInput:
+        sent = raw.get("number") if isinstance(raw, Mapping) else None
+        try:
+            customer = self._parse_customer(index, raw, request)
+        except BadRequest as exc:
+            return CustomerInput(number=None, fields={}, error=exc.message, sent=sent)
+        if customer.number in self._refused_numbers:
+            customer.number = None
+        customer.sent = sent
+        return customer
 
     def _campaign_agent(self, name: Any, campaign: str | None, where: str) -> str:
         """An agent name (or CRM name) that may serve ``campaign`` -> the agent's name."""
@@ -528,21 +611,30 @@ class CallMarkerBackend:
 
     def _apply(self, request: UploadRequest) -> UploadResult:
         created = restored = not_valid = 0
-        for customer in request.customers:
+        outcomes: list[CustomerOutcome] = []
+        for index, customer in enumerate(request.customers):
+            number = customer.sent
+            if customer.error is not None:
+                outcomes.append(CustomerOutcome(index, number, REFUSED, customer.error))
+                continue
             if customer.number is None:
                 not_valid += 1
+                outcomes.append(CustomerOutcome(index, number, NOT_VALID, "not a valid number"))
                 continue
             if request.remove:
                 self._remove(customer.number, request)
+                outcomes.append(CustomerOutcome(index, number, EXISTING))
                 continue
             was_created, was_restored = self._upsert(customer, request)
             created += was_created
             restored += was_restored
+            outcome = CREATED if was_created else RESTORED if was_restored else EXISTING
+            outcomes.append(CustomerOutcome(index, number, outcome))
             if customer.blacklisted:
                 self._blacklist.add(customer.number)
             if customer.opportunity is not None:
                 self._apply_opportunity(customer.number, customer.opportunity)
-        return UploadResult(created=created, restored=restored, not_valid=not_valid)
+        return UploadResult(created, restored, not_valid, tuple(outcomes))
 
     def _remove(self, number: str, request: UploadRequest) -> None:
         # remove only removes: a number CallMarker does not hold is not created for it
