@@ -7,7 +7,9 @@ thread or as a process of its own (so a test can kill it in the middle of a step
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from callmarker_sheets.sheet import connect
 from tests.emulators import callmarker, sheets
-from tests.emulators.identity import CERTS_PATH, DEFAULT_EMAIL, TokenIssuer
+from tests.emulators.identity import CERTS_PATH, DEFAULT_EMAIL, TOKENINFO_PATH, TokenIssuer
 from tests.emulators.identity import create_app as identity_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +98,11 @@ class Stack:
             tokens=[CALLMARKER_TOKEN], **{**ACCOUNT, **self.callmarker_settings}
         )
         self.issuer = TokenIssuer()
+        # The user's Google access token, as Google knows it: whose it is (tokeninfo), and what it opens.
+        self.issuer.grant(USER_OAUTH_TOKEN, email=DEFAULT_EMAIL, expires_in=24 * 3600)
+        self.sheets_app.backend.sign_in(USER_OAUTH_TOKEN, DEFAULT_EMAIL)
+        #: This stack's own cursor-signing key, as each deploy makes one.
+        self.cursor_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         self._served = [
             serve(self.sheets_app, "sheets-emulator"),
             serve(self.callmarker_app, "callmarker-emulator"),
@@ -119,6 +126,8 @@ class Stack:
             "SHEETS_EMULATOR_HOST": self.sheets.host,
             "ID_TOKEN_AUDIENCES": self.issuer.audience,
             "ID_TOKEN_CERTS_URL": f"{self.identity.url}{CERTS_PATH}",
+            "TOKENINFO_URL": f"{self.identity.url}{TOKENINFO_PATH}",
+            "CURSOR_SIGNING_KEY": self.cursor_key,
             "ALLOWED_EMAILS": DEFAULT_EMAIL,
             "LOG_LEVEL": "WARNING",
             **self.function_env,

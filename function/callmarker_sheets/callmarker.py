@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from callmarker_sheets.model import Outcome, RequestOptions, RowResult, UploadItem
+from callmarker_sheets.redaction import redact_secrets
 from callmarker_sheets.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -569,7 +570,7 @@ class CallMarkerClient:
         return _Answer(data["success"], message, data), ""
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, _REDACTED)
+        return redact_secrets(text, (self._token,))
 
     def _log(
         self,
