@@ -1,43 +1,42 @@
-"""The Cloud Function's HTTP entry point ``upload_rows``: check the caller, run one step, answer JSON.
+"""The Cloud Function's HTTP entry point ``upload_rows``: check the caller and the request, run one step,
+answer JSON.
 
-Every failure becomes ``{"error": {"code", "message"}}`` with its HTTP status, here and only here.
-An answer never holds a stack trace, a token or a phone number.
+Every failure is a ``ServiceError`` (``callmarker_sheets/errors.py``) that carries its own HTTP status
+and code; it becomes ``{"error": {"code", "status", "message"}}`` here, in one place. Nothing is read
+from the sheet or sent to CallMarker before the caller, the body and the cursor have been checked. An
+answer never holds a stack trace, a token or a phone number.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, cast
+from typing import Any
 
 import flask
 import functions_framework
 
-from callmarker_sheets.auth import AuthError, sheets_credentials, verify_caller
+from callmarker_sheets.auth import Caller, sheets_credentials, verify_caller
 from callmarker_sheets.config import ConfigError, Settings, deployment_revision, get_settings
+from callmarker_sheets.cursor import CursorSeal
 from callmarker_sheets.diagnose import diagnose, is_diagnosis
-from callmarker_sheets.logs import configure_logging, redact
-from callmarker_sheets.sheet import (
-    SheetAccessDenied,
-    SheetError,
-    SheetNotFound,
-    SheetQuotaExceeded,
-    SheetUnavailable,
-)
+from callmarker_sheets.errors import MethodNotAllowed, PayloadTooLarge, ServiceError
+from callmarker_sheets.logs import configure_logging
+from callmarker_sheets.redaction import Redactor
 from callmarker_sheets.startup import Arrivals, process_started
-from callmarker_sheets.upload import Job, JobError, open_context, run_step
+from callmarker_sheets.upload import (
+    MAX_BODY_BYTES,
+    Job,
+    Progress,
+    StepAnswer,
+    open_context,
+    parse_body,
+    run_step,
+)
 
 logger = logging.getLogger("callmarker_sheets.main")
 
-#: Sheets errors -> (HTTP status, code) of the answer.
-_SHEET_ERRORS: tuple[tuple[type[SheetError], int, str], ...] = (
-    (SheetNotFound, 404, "not_found"),
-    (SheetAccessDenied, 403, "no_access"),
-    (SheetQuotaExceeded, 429, "sheets_quota"),
-    (SheetUnavailable, 503, "sheets_unavailable"),
-    (SheetError, 400, "sheets_refused"),
-)
-_configured: Settings | None = None
+_configured: tuple[Settings, Redactor] | None = None
 #: On Cloud Run the first request of a cold start counts from the process's start: its caller has been
 #: waiting while the instance started.
 _arrivals = Arrivals(process_started() if deployment_revision() else None)
@@ -47,36 +46,21 @@ _arrivals = Arrivals(process_started() if deployment_revision() else None)
 def upload_rows(request: flask.Request) -> flask.Response:
     arrived = _arrivals.arrival()
     request_id = _request_id(request)
-    if request.method == "POST" and is_diagnosis(request.get_json(silent=True)):
-        return _diagnosis(request, request_id)
+    redact = Redactor()
     try:
-        settings = _settings()
-    except ConfigError as exc:
-        logger.critical("configuration error: %s", exc, extra={"request_id": request_id})
-        return _error(500, "not_configured", f"The function is not configured: {exc}")
-    if request.method != "POST":
-        return _error(405, "method_not_allowed", "Use POST.")
-    try:
-        caller = verify_caller(request.headers.get("Authorization"), settings)
-        body = request.get_json(silent=True)
-        job = Job.from_json(body)  # refuses anything but a JSON object
-        cursor = cast(dict[str, Any], body).get("cursor")
-        credentials = sheets_credentials(settings, request.headers.get("X-Sheets-Token"))
-        answer = run_step(job, cursor, open_context(job, settings, credentials, arrived=arrived))
-    except AuthError as exc:
-        logger.warning("caller refused: %s", exc, extra={"request_id": request_id})
-        code = {401: "unauthenticated", 403: "forbidden"}.get(exc.http_status, "auth_unavailable")
-        return _error(exc.http_status, code, str(exc))
-    except JobError as exc:
-        logger.warning("job refused: %s", exc.message, extra={"request_id": request_id})
-        return _error(exc.http_status, exc.code, exc.message)
-    except SheetError as exc:
-        status, code = next((s, c) for kind, s, c in _SHEET_ERRORS if isinstance(exc, kind))
-        logger.warning("Google Sheets: %s", exc, extra={"request_id": request_id})
-        return _error(status, code, str(exc))
+        body = _body(request)
+        if is_diagnosis(body):
+            return _diagnosis(request, body, request_id)
+        settings, redact = _settings()
+        caller, answer = _step(request, body, settings, arrived)
+    except ServiceError as exc:
+        level = logging.WARNING if exc.http_status < 500 else logging.ERROR
+        logger.log(level, "refused (%s): %s", exc.code, exc.message, extra={"request_id": request_id})
+        return _json(exc.http_status, redact.clean(exc.answer()))
     except Exception:
         logger.exception("step failed", extra={"request_id": request_id})
-        return _error(500, "internal", f"Something went wrong on our side (request {request_id}). Try again.")
+        message = f"Something went wrong on our side (request {request_id}). Try again."
+        return _json(500, {"error": {"code": 500, "status": "internal", "message": message}})
     logger.info(
         "step answered",
         extra={
@@ -86,20 +70,57 @@ def upload_rows(request: flask.Request) -> flask.Response:
             "done": answer.done,
         },
     )
-    return flask.jsonify(answer.to_json())
+    return _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor"})))
 
 
-def _diagnosis(request: flask.Request, request_id: str) -> flask.Response:
+def _body(request: flask.Request) -> object:
+    """The request's JSON, read only up to the size cap and parsed strictly (depth, constants, keys)."""
+    if request.method != "POST":
+        raise MethodNotAllowed("Use POST.")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} kB.")
+    return parse_body(_read_body(request))
+
+
+def _step(
+    request: flask.Request, body: object, settings: Settings, arrived: float
+) -> tuple[Caller, StepAnswer]:
+    """Caller, job, cursor and Sheets token, in that order and before anything else; then one step."""
+    caller = verify_caller(request.headers.get("Authorization"), settings)
+    job = Job.from_json(body, seal=CursorSeal(settings.cursor_signing_key, caller.subject))
+    cursor = body.get("cursor") if isinstance(body, dict) else None
+    Progress.decode(cursor, job)  # a forged, tampered or foreign cursor stops here, before any read
+    credentials = sheets_credentials(request.headers.get("X-Sheets-Token"), caller, settings)
+    return caller, run_step(job, cursor, open_context(job, settings, credentials, arrived=arrived))
+
+
+def _read_body(request: flask.Request) -> bytes:
+    """The body, read only up to one byte past the cap, whether or not its length was announced."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        chunk = request.stream.read(MAX_BODY_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} kB.")
+    return b"".join(chunks)
+
+
+def _diagnosis(request: flask.Request, body: dict[str, Any], request_id: str) -> flask.Response:
     """The "Test connection" checklist; it changes nothing, and answers even when not configured."""
     settings: Settings | ConfigError
+    redact = Redactor()
     try:
-        settings = _settings()
+        settings, redact = _settings()
     except ConfigError as exc:
         settings = exc
     report = diagnose(
         authorization=request.headers.get("Authorization"),
         sheets_token=request.headers.get("X-Sheets-Token"),
-        body=cast(dict[str, Any], request.get_json(silent=True)),
+        body=body,
         settings=settings,
         revision=deployment_revision(),
     )
@@ -107,25 +128,27 @@ def _diagnosis(request: flask.Request, request_id: str) -> flask.Response:
         "connection tested",
         extra={"request_id": request_id, "checks": {c.name: c.ok for c in report.checks}},
     )
-    return flask.jsonify(report.to_json())
+    return _json(200, redact.clean(report.to_json()))
 
 
-def _settings() -> Settings:
-    global _configured  # noqa: PLW0603 - logging is set up once per instance, with the token to hide
+def _settings() -> tuple[Settings, Redactor]:
+    global _configured  # noqa: PLW0603 - logging is set up once per instance, with the secrets to hide
     settings = get_settings()
-    if _configured is not settings:
-        configure_logging(settings.log_level, secrets=[settings.callmarker_token])
-        _configured = settings
-    return settings
+    if _configured is None or _configured[0] is not settings:
+        secrets = [settings.callmarker_token, settings.cursor_signing_key]
+        configure_logging(settings.log_level, secrets=secrets)
+        _configured = (settings, Redactor(secrets))
+    return _configured
 
 
 def _request_id(request: flask.Request) -> str:
     trace = request.headers.get("X-Cloud-Trace-Context", "")
-    return trace.split("/", 1)[0] if trace else uuid.uuid4().hex[:16]
+    request_id = trace.split("/", 1)[0] if trace else ""
+    # The id is echoed in answers and logs: only a trace id's own characters are kept from the caller.
+    return request_id[:64] if request_id.isascii() and request_id.isalnum() else uuid.uuid4().hex[:16]
 
 
-def _error(status: int, code: str, message: str) -> flask.Response:
-    body: dict[str, Any] = {"error": {"code": status, "status": code, "message": redact(message)}}
+def _json(status: int, body: Any) -> flask.Response:
     response = flask.jsonify(body)
     response.status_code = status
     return response

@@ -311,7 +311,7 @@ class Demo:
             held=held,
             sent=sent,
             texts=texts,
-            secrets=[CALLMARKER_TOKEN, USER_OAUTH_TOKEN, id_token],
+            secrets=[CALLMARKER_TOKEN, USER_OAUTH_TOKEN, id_token, stack.cursor_key],
         )
         if not problems:
             self.say(
@@ -351,9 +351,12 @@ class Demo:
         self.say()
         self.say("Everything stays up until Ctrl-C (the sheet and CallMarker keep the demo's data).")
         self.say("To run the function yourself against these emulators:")
-        env = {k: v for k, v in stack.env().items() if k != "CALLMARKER_TOKEN"}
+        env = {k: v for k, v in stack.env().items() if k not in ("CALLMARKER_TOKEN", "CURSOR_SIGNING_KEY")}
         token = "$(.venv/bin/python -c 'from tests.stack import CALLMARKER_TOKEN as t; print(t)')"
         self.say(f"  export CALLMARKER_TOKEN={token}")
+        # A key of its own: the secret is never printed, and cursors are only that function's.
+        new_key = "$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        self.say(f"  export CURSOR_SIGNING_KEY={new_key}")
         for key, value in env.items():
             self.say(f"  export {key}={shlex.quote(value)}")
         self.say("  .venv/bin/functions-framework --source function/main.py --target upload_rows --port 8080")

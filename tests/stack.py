@@ -7,8 +7,10 @@ thread or as a process of its own (so a test can kill it in the middle of a step
 
 from __future__ import annotations
 
+import base64
 import io
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,7 +30,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from callmarker_sheets.sheet import connect
 from tests.emulators import callmarker, sheets
-from tests.emulators.identity import CERTS_PATH, DEFAULT_EMAIL, TokenIssuer
+from tests.emulators.identity import CERTS_PATH, DEFAULT_EMAIL, TOKENINFO_PATH, TokenIssuer
 from tests.emulators.identity import create_app as identity_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,7 @@ MAIN = ROOT / "function" / "main.py"
 CALLMARKER_TOKEN = "cm-local-token-7f3a9c"
 USER_OAUTH_TOKEN = "ya29.local-user-token"
 #: The token the tests' own Sheets client uses: its requests are told apart from the function's.
-HELPER_OAUTH_TOKEN = "ya29.local-test-helper-token"
+TEST_CLIENT_OAUTH_TOKEN = "ya29.local-test-client-token"
 CAMPAIGN = "11"
 AGENTS = ("Garret Robel", "Dana Levi")
 #: What the CallMarker account behind the demo and the tests holds (tests/rowgen.py's rows use these).
@@ -134,6 +136,11 @@ class Stack:
         )
         self.issuer = TokenIssuer()
         self.google_requests = GoogleRequests(self.sheets_app, USER_OAUTH_TOKEN)
+        # The user's Google access token, as Google knows it: whose it is (tokeninfo), and what it opens.
+        self.issuer.grant(USER_OAUTH_TOKEN, email=DEFAULT_EMAIL, expires_in=24 * 3600)
+        self.sheets_app.backend.sign_in(USER_OAUTH_TOKEN, DEFAULT_EMAIL)
+        #: This stack's own cursor-signing key, as each deploy makes one.
+        self.cursor_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         self._served = [
             serve(self.google_requests, "sheets-emulator"),
             serve(self.callmarker_app, "callmarker-emulator"),
@@ -157,6 +164,8 @@ class Stack:
             "SHEETS_EMULATOR_HOST": self.sheets.host,
             "ID_TOKEN_AUDIENCES": self.issuer.audience,
             "ID_TOKEN_CERTS_URL": f"{self.identity.url}{CERTS_PATH}",
+            "TOKENINFO_URL": f"{self.identity.url}{TOKENINFO_PATH}",
+            "CURSOR_SIGNING_KEY": self.cursor_key,
             "ALLOWED_EMAILS": DEFAULT_EMAIL,
             "LOG_LEVEL": "WARNING",
             **self.function_env,
@@ -258,7 +267,7 @@ class Stack:
 
     def sheets_client(self) -> Any:
         """A gspread client on the Sheets emulator, as a user's browser would reach Google."""
-        return connect(Credentials(token=HELPER_OAUTH_TOKEN), emulator_host=self.sheets.host)
+        return connect(Credentials(token=TEST_CLIENT_OAUTH_TOKEN), emulator_host=self.sheets.host)
 
     def new_spreadsheet(
         self,

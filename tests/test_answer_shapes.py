@@ -28,6 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callmarker_sheets.callmarker import CallMarkerClient
+from callmarker_sheets.config import Secret
+from callmarker_sheets.cursor import CursorSeal
 from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import STATUS_COLUMNS, Sheet, connect
 from callmarker_sheets.upload import (
@@ -50,6 +52,9 @@ from tests.emulators.callmarker.dialects import (
 )
 from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
+
+#: The cursor seal of the person running the jobs: each step's cursor is signed for them.
+SEAL = CursorSeal(Secret("k" * 43), subject="1098765432101234567890")
 
 TOKEN = "cm-shapes-token-41c7"
 ROWS = 60
@@ -167,7 +172,8 @@ def run_job(sheets_app: Any, case: Case) -> tuple[Any, StepAnswer | JobError, di
             "sheet_id": 0,
             "rows": [[2, ROWS + 1]],
             "options": {"campaign": campaign, "batch_size": case.batch_size},
-        }
+        },
+        seal=SEAL,
     )
     cursor: str | None = None
     end: StepAnswer | JobError

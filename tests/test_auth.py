@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any, ClassVar
 
 import google.auth.exceptions
+import google.auth.transport.requests
 import google.oauth2.credentials
-import google.oauth2.service_account
 import pytest
+import requests
 from google.auth import jwt
 
 from callmarker_sheets.auth import (
@@ -21,19 +21,26 @@ from callmarker_sheets.auth import (
     CertificateCache,
     CertificatesUnavailable,
     Forbidden,
+    SheetsTokenMismatch,
+    TokenInfoCache,
+    TokenInfoUnavailable,
     Unauthenticated,
+    parse_token_info,
     sheets_credentials,
     verify_caller,
 )
-from callmarker_sheets.config import ConfigError, Settings
+from callmarker_sheets.config import DEFAULT_TOKENINFO_URL, Settings
 from tests.emulators.identity import (
     DEFAULT_AUDIENCE,
     DEFAULT_EMAIL,
+    DEFAULT_SUBJECT,
     GOOGLE_CERTS_URL,
     CertsRequest,
     TokenIssuer,
+    create_app,
     serve_in_thread,
 )
+from tests.emulators.wsgi_requests import WSGIAdapter
 
 NOW = 1_800_000_000  # a fixed "now", so validity windows are exact
 SKEW = 10
@@ -75,6 +82,7 @@ def make_settings(**overrides: object) -> Settings:
         "allowed_emails": frozenset({"Boss@Gmail.com"}),
         "allowed_domains": frozenset({"example.com"}),
         "id_token_clock_skew_s": SKEW,
+        "cursor_signing_key": "k" * 43,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -120,7 +128,7 @@ def test_a_valid_token_admits_the_caller(
     issuer: TokenIssuer, certs_request: CertsRequest, cache: CertificateCache
 ) -> None:
     caller = check(issuer.sign(now=NOW), certs_request, cache)
-    assert caller == Caller(email=DEFAULT_EMAIL, domain="example.com")
+    assert caller == Caller(email=DEFAULT_EMAIL, domain="example.com", subject=DEFAULT_SUBJECT)
 
 
 def test_google_auth_accepts_the_emulated_tokens(issuer: TokenIssuer) -> None:
@@ -155,6 +163,10 @@ def test_both_google_issuer_spellings_are_accepted(
         ({"iss": "accounts.google.com.evil.example"}, "ID token was not issued by Google"),
         ({"exp": None}, "ID token lacks its issue or expiry time"),
         ({"exp": "tomorrow"}, "ID token lacks its issue or expiry time"),
+        ({"exp": 10**400}, "ID token lacks its issue or expiry time"),
+        ({"sub": None}, "ID token has no subject"),
+        ({"sub": ""}, "ID token has no subject"),
+        ({"sub": 1234}, "ID token has no subject"),
     ],
 )
 def test_tokens_not_meant_for_us_are_401(
@@ -339,6 +351,41 @@ def test_certificates_in_an_unexpected_shape_are_503(issuer: TokenIssuer, cache:
             "former@example.com is not allowed to use this function",
         ),
         ({"email": None}, "ID token carries no email address; the add-in needs the userinfo.email scope"),
+        ({"email": "dana"}, "ID token carries no email address; the add-in needs the userinfo.email scope"),
+        (
+            {"email": "a@b@example.com"},
+            "ID token carries no email address; the add-in needs the userinfo.email scope",
+        ),
+        # The hosted domain must be the email's own: hd cannot lend its domain to another address.
+        (
+            {"email": "mallory@evil.com", "hd": "example.com"},
+            "mallory@evil.com is not an address of its Google Workspace domain",
+        ),
+        (
+            {"email": "dana@example.com", "hd": "evil.com"},
+            "dana@example.com is not an address of its Google Workspace domain",
+        ),
+        # Suffix tricks: only the allowed domain itself, exactly.
+        (
+            {"email": "eve@example.com.evil.org", "hd": "example.com.evil.org"},
+            "eve@example.com.evil.org is not allowed to use this function",
+        ),
+        (
+            {"email": "eve@evilexample.com", "hd": "evilexample.com"},
+            "eve@evilexample.com is not allowed to use this function",
+        ),
+        (
+            {"email": "eve@sub.example.com", "hd": "sub.example.com"},
+            "eve@sub.example.com is not allowed to use this function",
+        ),
+        (
+            {"email": "eve@example.com.", "hd": "example.com."},
+            "eve@example.com. is not allowed to use this function",
+        ),
+        (
+            {"email": "eve@ex\u0430mple.com", "hd": "ex\u0430mple.com"},
+            "eve@ex\u0430mple.com is not allowed to use this function",
+        ),
     ],
 )
 def test_valid_tokens_of_accounts_not_admitted_are_403(
@@ -356,14 +403,26 @@ def test_an_allowed_email_is_admitted_case_insensitively(
     issuer: TokenIssuer, certs_request: CertsRequest, cache: CertificateCache
 ) -> None:
     token = issuer.sign(now=NOW, email="boss@GMAIL.com", hd=None)
-    assert check(token, certs_request, cache) == Caller(email="boss@GMAIL.com", domain=None)
+    assert check(token, certs_request, cache) == Caller(
+        email="boss@gmail.com", domain=None, subject=DEFAULT_SUBJECT
+    )
+
+
+def test_a_listed_address_is_admitted_whatever_its_hosted_domain(
+    issuer: TokenIssuer, certs_request: CertsRequest, cache: CertificateCache
+) -> None:
+    # An address on another domain of its organisation carries the organisation's domain in hd.
+    token = issuer.sign(now=NOW, email="boss@gmail.com", hd="corp.example")
+    caller = check(token, certs_request, cache)
+    assert caller == Caller(email="boss@gmail.com", domain="corp.example", subject=DEFAULT_SUBJECT)
 
 
 def test_an_allowed_workspace_domain_is_admitted_case_insensitively(
     issuer: TokenIssuer, certs_request: CertsRequest, cache: CertificateCache
 ) -> None:
     token = issuer.sign(now=NOW, email="rep@Example.com", hd="Example.COM")
-    assert check(token, certs_request, cache) == Caller(email="rep@Example.com", domain="example.com")
+    caller = check(token, certs_request, cache)
+    assert caller == Caller(email="rep@example.com", domain="example.com", subject=DEFAULT_SUBJECT)
 
 
 def test_emails_only_allowlist_refuses_a_workspace_domain_it_does_not_name(
@@ -446,43 +505,243 @@ def test_the_emulator_signs_tokens_on_request(issuer: TokenIssuer) -> None:
         server.server_close()
 
 
-# Sheets credentials
+# ------------------------------------------------------------------------ the Sheets token
 
 
-def test_caller_mode_uses_the_callers_oauth_token() -> None:
-    credentials = sheets_credentials(make_settings(), "ya29.caller-token")
-    assert isinstance(credentials, google.oauth2.credentials.Credentials)
-    assert credentials.token == "ya29.caller-token"
-
-
-@pytest.mark.parametrize("token", [None, "", "  "])
-def test_caller_mode_without_a_token_is_401(token: str | None) -> None:
-    with pytest.raises(Unauthenticated) as info:
-        sheets_credentials(make_settings(), token)
-    assert str(info.value) == "X-Sheets-Token header is missing"
-    assert info.value.http_status == 401
+CALLER = Caller(email=DEFAULT_EMAIL, domain="example.com", subject=DEFAULT_SUBJECT)
 
 
 @pytest.fixture
-def adc_file(issuer: TokenIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "service-account.json"
-    path.write_text(json.dumps(issuer.service_account_info()))
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
-    return path
+def google_request(issuer: TokenIssuer) -> google.auth.transport.requests.Request:
+    """A google-auth transport whose requests to Google's hosts are answered by the identity emulator."""
+    session = requests.Session()
+    session.mount("https://", WSGIAdapter(create_app(issuer)))
+    return google.auth.transport.requests.Request(session)
 
 
-def test_service_account_mode_uses_application_default_credentials(adc_file: Path) -> None:
-    settings = make_settings(sheets_credentials="service_account")
-    credentials = sheets_credentials(settings, sheets_token=None)
-    assert isinstance(credentials, google.oauth2.service_account.Credentials)
-    assert credentials.service_account_email == "runtime@callmarker-test.iam.gserviceaccount.com"
-    assert credentials.scopes == [SPREADSHEETS_SCOPE]
+def tokeninfo_cache() -> TokenInfoCache:
+    return TokenInfoCache(DEFAULT_TOKENINFO_URL)
 
 
-def test_service_account_mode_without_credentials_is_a_config_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_callers_own_token_gives_the_credentials(
+    issuer: TokenIssuer, google_request: google.auth.transport.requests.Request
 ) -> None:
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
-    with pytest.raises(ConfigError, match="SHEETS_CREDENTIALS=service_account") as info:
-        sheets_credentials(make_settings(sheets_credentials="service_account"), None)
-    assert isinstance(info.value.__cause__, google.auth.exceptions.DefaultCredentialsError)
+    token = issuer.grant()
+    credentials = sheets_credentials(
+        token, CALLER, make_settings(), request=google_request, tokeninfo=tokeninfo_cache()
+    )
+    assert isinstance(credentials, google.oauth2.credentials.Credentials)
+    assert credentials.token == token
+
+
+@pytest.mark.parametrize("token", [None, "", "  "])
+def test_no_sheets_token_is_401_without_asking_google(
+    token: str | None, issuer: TokenIssuer, google_request: google.auth.transport.requests.Request
+) -> None:
+    asked = issuer.tokeninfo_requests
+    with pytest.raises(Unauthenticated, match="X-Sheets-Token header is missing") as info:
+        sheets_credentials(
+            token, CALLER, make_settings(), request=google_request, tokeninfo=tokeninfo_cache()
+        )
+    assert info.value.http_status == 401
+    assert issuer.tokeninfo_requests == asked
+
+
+@pytest.mark.parametrize("token", ["ya29 with spaces", "ya29.\u05d0", "x" * 5000, "ya29.a\nb"])
+def test_a_sheets_token_that_is_no_token_is_401_without_asking_google(
+    token: str, issuer: TokenIssuer, google_request: google.auth.transport.requests.Request
+) -> None:
+    asked = issuer.tokeninfo_requests
+    with pytest.raises(Unauthenticated, match="is not a Google access token"):
+        sheets_credentials(
+            token, CALLER, make_settings(), request=google_request, tokeninfo=tokeninfo_cache()
+        )
+    assert issuer.tokeninfo_requests == asked
+
+
+@pytest.mark.parametrize(
+    ("grant", "error", "words"),
+    [
+        ({"sub": "999999999999999999999"}, SheetsTokenMismatch, "belongs to another Google account"),
+        ({"audience": "another-app.apps.googleusercontent.com"}, Unauthenticated, "another application"),
+        ({"azp": "another-app.apps.googleusercontent.com"}, Unauthenticated, "another application"),
+        (
+            {"scopes": ["openid", "https://www.googleapis.com/auth/spreadsheets.readonly"]},
+            Unauthenticated,
+            "does not allow Google Sheets",
+        ),
+        ({"expires_in": -5}, Unauthenticated, "not a valid Google access token"),
+    ],
+)
+def test_a_sheets_token_not_tied_to_the_caller_is_refused(
+    grant: dict[str, Any],
+    error: type[AuthError],
+    words: str,
+    issuer: TokenIssuer,
+    google_request: google.auth.transport.requests.Request,
+) -> None:
+    token = issuer.grant(**grant)
+    with pytest.raises(AuthError, match=words) as info:
+        sheets_credentials(
+            token, CALLER, make_settings(), request=google_request, tokeninfo=tokeninfo_cache()
+        )
+    assert type(info.value) is error
+    assert info.value.http_status == (403 if error is SheetsTokenMismatch else 401)
+    assert token not in info.value.message
+
+
+def test_a_token_google_does_not_know_is_401(google_request: google.auth.transport.requests.Request) -> None:
+    with pytest.raises(Unauthenticated, match="not a valid Google access token"):
+        sheets_credentials(
+            "ya29.made-up", CALLER, make_settings(), request=google_request, tokeninfo=tokeninfo_cache()
+        )
+
+
+def test_a_caller_without_a_subject_matches_no_token(
+    issuer: TokenIssuer, google_request: google.auth.transport.requests.Request
+) -> None:
+    nobody = Caller(email=DEFAULT_EMAIL, domain=None)
+    with pytest.raises(SheetsTokenMismatch):
+        sheets_credentials(
+            issuer.grant(), nobody, make_settings(), request=google_request, tokeninfo=tokeninfo_cache()
+        )
+
+
+def test_tokeninfo_is_asked_once_per_token_while_it_is_valid(
+    issuer: TokenIssuer, google_request: google.auth.transport.requests.Request
+) -> None:
+    clock = FakeClock()
+    clock.t = time.time()
+    cache = TokenInfoCache(DEFAULT_TOKENINFO_URL, clock=clock)
+    token = issuer.grant(expires_in=600)
+    asked = issuer.tokeninfo_requests
+    for _ in range(5):
+        sheets_credentials(token, CALLER, make_settings(), request=google_request, tokeninfo=cache)
+    assert (cache.fetches, issuer.tokeninfo_requests - asked) == (1, 1)
+    clock.t += 601  # the token has expired: Google is asked again, and says so
+    with pytest.raises(Unauthenticated):
+        sheets_credentials(token, CALLER, make_settings(), request=google_request, tokeninfo=cache)
+    assert cache.fetches == 2
+
+
+def test_the_tokeninfo_cache_is_bounded_and_keeps_no_token(
+    issuer: TokenIssuer, google_request: google.auth.transport.requests.Request
+) -> None:
+    cache = TokenInfoCache(DEFAULT_TOKENINFO_URL, max_entries=3)
+    tokens = [issuer.grant() for _ in range(5)]
+    for token in tokens:
+        cache.info(token, google_request)
+    assert len(cache._answers) == 3
+    assert not any(token in repr(cache._answers) for token in tokens)
+    cache.info(tokens[-1], google_request)  # still held
+    assert cache.fetches == 5
+    cache.info(tokens[0], google_request)  # dropped first, asked again
+    assert cache.fetches == 6
+
+
+def test_the_token_travels_in_a_header_never_in_a_url(issuer: TokenIssuer) -> None:
+    seen: list[tuple[str, dict[str, str]]] = []
+    app = create_app(issuer)
+
+    def spy(environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(
+            (environ.get("REQUEST_URI", ""), {k: v for k, v in environ.items() if k.startswith("HTTP_")})
+        )
+        return app(environ, start_response)
+
+    session = requests.Session()
+    session.mount("https://", WSGIAdapter(spy))
+    token = issuer.grant()
+    TokenInfoCache(DEFAULT_TOKENINFO_URL).info(token, google.auth.transport.requests.Request(session))
+    ((uri, headers),) = seen
+    assert token not in uri
+    assert headers["HTTP_AUTHORIZATION"] == f"Bearer {token}"
+
+
+class Broken:
+    """A google-auth transport that answers every request with one status and body."""
+
+    def __init__(self, status: int, data: bytes = b"") -> None:
+        self.status, self.data = status, data
+
+    def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
+        if self.status == 0:
+            raise google.auth.exceptions.TransportError("connection refused")
+        return type("Answer", (), {"status": self.status, "data": self.data, "headers": {}})()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Broken(0),
+        Broken(500),
+        Broken(503),
+        Broken(200, b"<html>"),
+        Broken(200, b"[]"),
+        Broken(200, b'{"sub": "1"}'),
+    ],
+)
+def test_a_tokeninfo_that_cannot_be_read_is_503(answer: Broken) -> None:
+    with pytest.raises(TokenInfoUnavailable) as info:
+        sheets_credentials("ya29.x", CALLER, make_settings(), request=answer, tokeninfo=tokeninfo_cache())  # type: ignore[arg-type]
+    assert info.value.http_status == 503
+
+
+@pytest.mark.parametrize(
+    ("answer", "expires_at"),
+    [
+        ({"sub": "1", "aud": "a", "scope": "s", "exp": "1800000600"}, 1_800_000_600),
+        ({"sub": "1", "aud": "a", "scope": "s", "expires_in": "600"}, NOW + 600),
+        ({"sub": "1", "aud": "a", "scope": "s", "expires_in": 600, "exp": 1_800_000_100}, NOW + 100),
+    ],
+)
+def test_tokeninfo_answers_are_read_as_google_writes_them(answer: dict[str, Any], expires_at: int) -> None:
+    info = parse_token_info(json.dumps(answer).encode(), NOW)
+    assert (info.subject, info.audience, info.scopes, info.expires_at) == (
+        "1",
+        "a",
+        frozenset({"s"}),
+        expires_at,
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"aud": "a", "scope": "s", "exp": "1"},
+        {"sub": "", "aud": "a", "scope": "s", "exp": "1"},
+        {"sub": "1", "scope": "s", "exp": "1"},
+        {"sub": "1", "aud": "a", "exp": "1"},
+        {"sub": "1", "aud": "a", "scope": "s"},
+        {"sub": "1", "aud": "a", "scope": "s", "exp": "soon"},
+        {"sub": "1", "aud": "a", "scope": "s", "exp": True},
+        {"sub": "1", "aud": "a", "azp": 5, "scope": "s", "exp": "1"},
+    ],
+)
+def test_tokeninfo_answers_of_another_shape_are_refused(answer: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"\w"):
+        parse_token_info(json.dumps(answer).encode(), NOW)
+
+
+def test_the_identity_emulator_answers_tokeninfo_as_google_does(issuer: TokenIssuer) -> None:
+    server, url = serve_in_thread(issuer)
+    tokeninfo = url.replace("/oauth2/v1/certs", "/tokeninfo")
+    try:
+        token = issuer.grant(expires_in=900)
+        with urllib.request.urlopen(f"{tokeninfo}?access_token={token}") as answer:  # noqa: S310 - 127.0.0.1
+            info = json.load(answer)
+        assert info["sub"] == DEFAULT_SUBJECT
+        assert info["aud"] == info["azp"] == DEFAULT_AUDIENCE
+        assert SPREADSHEETS_SCOPE in info["scope"].split()
+        assert isinstance(info["exp"], str)
+        assert isinstance(info["expires_in"], str)
+        assert 890 <= int(info["expires_in"]) <= 900
+        assert info["email_verified"] == "true"
+        post = urllib.request.Request(tokeninfo, data=b"access_token=ya29.unknown", method="POST")  # noqa: S310
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(post)  # noqa: S310 - 127.0.0.1
+        assert refused.value.code == 400
+        assert json.load(refused.value) == {"error": "invalid_token", "error_description": "Invalid Value"}
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -969,7 +969,7 @@ def test_a_rows_message_is_about_it_cut_short_and_without_the_token() -> None:
     assert len(message) == 300
     assert message.endswith("…")
     assert TOKEN not in message
-    assert message.startswith("Refused for token [redacted]: this is why")
+    assert message.startswith("Refused for token ***: this is why")
 
 
 def test_rows_left_unsettled_when_the_time_runs_out_are_failed_and_say_so() -> None:

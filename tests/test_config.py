@@ -10,18 +10,21 @@ import pytest
 from callmarker_sheets.config import (
     DEFAULT_CALLMARKER_BASE_URL,
     DEFAULT_ID_TOKEN_CERTS_URL,
+    DEFAULT_TOKENINFO_URL,
     ConfigError,
     Secret,
     Settings,
-    SheetsCredentials,
     get_settings,
 )
 
 TOKEN = "cm-live-7f3a9c2e5b1d"
+# 32 random bytes in base64url, as the deploy makes the key (``secrets.token_urlsafe(32)``)
+CURSOR_KEY = "q3Zr0pX7mWcYV1s9bN4kLfT2aHgE6uJdR8oPiQyS5xA"
 MINIMAL = {
     "CALLMARKER_TOKEN": TOKEN,
     "ID_TOKEN_AUDIENCES": "123-abc.apps.googleusercontent.com",
     "ALLOWED_DOMAINS": "example.co.il",
+    "CURSOR_SIGNING_KEY": CURSOR_KEY,
 }
 
 
@@ -39,6 +42,9 @@ def config_error(**env: str) -> str:
         Settings.from_env(environ(**env))
     message = str(info.value)
     assert TOKEN not in message
+    assert CURSOR_KEY not in message
+    assert info.value.http_status == 500
+    assert info.value.code == "not_configured"
     return message
 
 
@@ -51,6 +57,8 @@ def test_defaults() -> None:
     assert settings.callmarker_base_url == DEFAULT_CALLMARKER_BASE_URL == "https://app.callmarker.com/api/v1"
     assert settings.id_token_certs_url == DEFAULT_ID_TOKEN_CERTS_URL
     assert DEFAULT_ID_TOKEN_CERTS_URL == "https://www.googleapis.com/oauth2/v1/certs"
+    assert settings.tokeninfo_url == DEFAULT_TOKENINFO_URL == "https://oauth2.googleapis.com/tokeninfo"
+    assert settings.cursor_signing_key.reveal() == CURSOR_KEY
     assert settings.id_token_clock_skew_s == 10
     assert settings.time_budget_s == 45.0
     assert settings.callmarker_batch_size == 500
@@ -59,7 +67,6 @@ def test_defaults() -> None:
     assert settings.callmarker_max_attempts == 5
     assert settings.max_rows == 50_000
     assert settings.default_region == "IL"
-    assert settings.sheets_credentials is SheetsCredentials.CALLER
     assert settings.sheets_emulator_host is None
     assert settings.log_level == "INFO"
 
@@ -73,6 +80,8 @@ def test_every_variable_is_read() -> None:
             "ALLOWED_EMAILS": "Dana@Example.com, avi@gmail.com",
             "ALLOWED_DOMAINS": "Sales.Example.co.il",
             "ID_TOKEN_CERTS_URL": "http://localhost:8089/oauth2/v1/certs",
+            "TOKENINFO_URL": "http://127.0.0.1:8089/tokeninfo",
+            "CURSOR_SIGNING_KEY": CURSOR_KEY + "==",
             "ID_TOKEN_CLOCK_SKEW_S": "30",
             "TIME_BUDGET_S": "20.5",
             "CALLMARKER_BATCH_SIZE": "250",
@@ -81,7 +90,7 @@ def test_every_variable_is_read() -> None:
             "CALLMARKER_MAX_ATTEMPTS": "3",
             "MAX_ROWS": "100000",
             "DEFAULT_REGION": "us",
-            "SHEETS_CREDENTIALS": "service_account",
+            "SHEETS_CREDENTIALS": "Caller",
             "SHEETS_EMULATOR_HOST": "127.0.0.1:8082",
             "LOG_LEVEL": "debug",
         }
@@ -91,6 +100,8 @@ def test_every_variable_is_read() -> None:
     assert settings.allowed_emails == frozenset({"dana@example.com", "avi@gmail.com"})
     assert settings.allowed_domains == frozenset({"sales.example.co.il"})
     assert settings.id_token_certs_url == "http://localhost:8089/oauth2/v1/certs"
+    assert settings.tokeninfo_url == "http://127.0.0.1:8089/tokeninfo"
+    assert settings.cursor_signing_key.reveal() == CURSOR_KEY + "=="
     assert settings.id_token_clock_skew_s == 30
     assert settings.time_budget_s == 20.5
     assert settings.callmarker_batch_size == 250
@@ -99,7 +110,6 @@ def test_every_variable_is_read() -> None:
     assert settings.callmarker_max_attempts == 3
     assert settings.max_rows == 100_000
     assert settings.default_region == "US"
-    assert settings.sheets_credentials is SheetsCredentials.SERVICE_ACCOUNT
     assert settings.sheets_emulator_host == "127.0.0.1:8082"
     assert settings.log_level == "DEBUG"
 
@@ -111,7 +121,7 @@ def test_empty_values_count_as_unset() -> None:
     assert settings.log_level == "INFO"
 
 
-@pytest.mark.parametrize("name", ["CALLMARKER_TOKEN", "ID_TOKEN_AUDIENCES"])
+@pytest.mark.parametrize("name", ["CALLMARKER_TOKEN", "ID_TOKEN_AUDIENCES", "CURSOR_SIGNING_KEY"])
 @pytest.mark.parametrize("value", ["<unset>", "", "   "])
 def test_required_variables(name: str, value: str) -> None:
     message = config_error(**{name: value})
@@ -181,10 +191,23 @@ def test_emails_alone_are_enough() -> None:
             "Israel",
             "DEFAULT_REGION must be a two-letter country code such as IL or US, got 'Israel'",
         ),
+        ("SHEETS_CREDENTIALS", "mine", "SHEETS_CREDENTIALS must be one of caller, got 'mine'"),
+        ("TOKENINFO_URL", "http://oauth2.example.com/tokeninfo", "TOKENINFO_URL must use https"),
+        ("CURSOR_SIGNING_KEY", "c2hvcnQ", "CURSOR_SIGNING_KEY must be at least 32 random bytes in base64url"),
         (
-            "SHEETS_CREDENTIALS",
-            "mine",
-            "SHEETS_CREDENTIALS must be one of caller, service_account, got 'mine'",
+            "CURSOR_SIGNING_KEY",
+            "a" * 42,  # 31 bytes and a half
+            "CURSOR_SIGNING_KEY must be at least 32 random bytes in base64url",
+        ),
+        (
+            "CURSOR_SIGNING_KEY",
+            "+/" * 30,  # standard base64, not the URL alphabet the deploy writes
+            "CURSOR_SIGNING_KEY must be at least 32 random bytes in base64url",
+        ),
+        (
+            "CURSOR_SIGNING_KEY",
+            "correct horse battery staple, but longer than that",
+            "CURSOR_SIGNING_KEY must be at least 32 random bytes in base64url",
         ),
         ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'loud'"),
         ("CALLMARKER_BASE_URL", "app.callmarker.com", "CALLMARKER_BASE_URL must be an https:// URL"),
@@ -211,6 +234,7 @@ def test_the_token_is_never_shown() -> None:
         f"{settings.callmarker_token}",
     ):
         assert TOKEN not in text
+        assert CURSOR_KEY not in text
     assert repr(settings.callmarker_token) == "Secret('***')"
     assert str(settings.callmarker_token) == "***"
     assert "callmarker_token=Secret('***')" in repr(settings)
@@ -238,6 +262,7 @@ def test_tests_can_build_settings_directly() -> None:
     settings = Settings(
         callmarker_token="t",  # type: ignore[arg-type]
         id_token_audiences=["aud"],  # type: ignore[arg-type]
+        cursor_signing_key=CURSOR_KEY,  # type: ignore[arg-type]
         allowed_emails={"Dana@Example.com"},  # type: ignore[arg-type]
         callmarker_batch_size=7,
     )
@@ -253,12 +278,14 @@ def test_tests_can_build_settings_directly() -> None:
         ({"allowed_emails": frozenset()}, "ALLOWED_EMAILS or ALLOWED_DOMAINS is required"),
         ({"callmarker_token": ""}, "CALLMARKER_TOKEN is required"),
         ({"id_token_audiences": ()}, "ID_TOKEN_AUDIENCES is required"),
+        ({"cursor_signing_key": "short"}, "CURSOR_SIGNING_KEY must be at least 32 random bytes"),
     ],
 )
 def test_direct_settings_are_held_to_the_same_rules(overrides: dict[str, Any], expected: str) -> None:
     values: dict[str, Any] = {
         "callmarker_token": "t",
         "id_token_audiences": ("aud",),
+        "cursor_signing_key": CURSOR_KEY,
         "allowed_emails": frozenset({"a@example.com"}),
     }
     with pytest.raises(ConfigError, match=expected):
@@ -285,3 +312,18 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
         assert get_settings().max_rows == 20
     finally:
         get_settings.cache_clear()
+
+
+def test_the_service_account_mode_is_refused_with_the_reason() -> None:
+    message = config_error(SHEETS_CREDENTIALS="service_account")
+    assert message.startswith("SHEETS_CREDENTIALS=service_account is not supported")
+    assert "caller's own Google token" in message
+
+
+def test_the_caller_is_told_only_that_the_function_is_not_configured() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(environ(CURSOR_SIGNING_KEY="<unset>"))
+    answer = info.value.answer()
+    assert answer["error"]["status"] == "not_configured"
+    assert "CURSOR_SIGNING_KEY" not in answer["error"]["message"]
+    assert "CURSOR_SIGNING_KEY" in str(info.value)  # the logs name it

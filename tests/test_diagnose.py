@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from google.auth.credentials import Credentials
+from google.oauth2.credentials import Credentials as OAuthCredentials
 
 from callmarker_sheets import __version__
-from callmarker_sheets.auth import Caller
+from callmarker_sheets.auth import Caller, Unauthenticated
 from callmarker_sheets.config import ConfigError, Secret, Settings
 from callmarker_sheets.diagnose import diagnose
 from callmarker_sheets.sheet import Sheet, SheetsApiDisabled
@@ -54,7 +55,8 @@ def test_everything_in_order_and_nothing_changed(stack: Stack) -> None:
     )
     assert stack.read_sheet(spreadsheet_id) == before
     assert stack.callmarker_app.requests == []
-    assert calls == {"spreadsheets.get": 1}
+    # the edit check is a batchUpdate that changes nothing: the sheet reads the same as before
+    assert calls == {"spreadsheets.get": 1, "spreadsheets.batchUpdate": 1}
 
 
 def test_a_token_for_another_audience_names_both_and_the_fix(stack: Stack) -> None:
@@ -83,12 +85,22 @@ def test_a_spreadsheet_the_user_cannot_open_fails_the_sheets_line(stack: Stack) 
 
 
 SETTINGS = Settings(
-    callmarker_token=Secret("t"), id_token_audiences=("aud",), allowed_domains=frozenset({"example.com"})
+    callmarker_token=Secret("t"),
+    id_token_audiences=("aud",),
+    allowed_domains=frozenset({"example.com"}),
+    cursor_signing_key=Secret("k" * 43),
 )
 
 
 def accept(_authorization: str | None, _settings: Settings) -> Caller:
     return Caller("dana@example.com", "example.com")
+
+
+def own_token(sheets_token: str | None, _caller: Caller, _settings: Settings) -> Credentials:
+    """The Sheets token taken as the caller's own (tokeninfo is exercised over HTTP above)."""
+    if not sheets_token:
+        raise Unauthenticated("X-Sheets-Token header is missing: the add-in sends the user's Google token")
+    return OAuthCredentials(token=sheets_token)
 
 
 def test_a_sheets_api_not_enabled_in_the_scripts_project_is_named_with_its_fix() -> None:
@@ -98,11 +110,12 @@ def test_a_sheets_api_not_enabled_in_the_scripts_project_is_named_with_its_fix()
     report = diagnose(
         authorization="Bearer a.b.c",
         sheets_token="ya29.t",
-        body={"spreadsheet_id": "1abc", "sheet_id": 0},
+        body={"spreadsheet_id": "1" + "a" * 43, "sheet_id": 0},
         settings=SETTINGS,
         revision=None,
         open_sheet=disabled,
         verify=accept,
+        credentials_for=own_token,
     )
     sheets = report.checks[1]
     assert (sheets.name, sheets.ok) == ("Google Sheets", False)
@@ -131,10 +144,11 @@ def test_a_missing_sheets_token_says_to_push_the_add_in_again() -> None:
     report = diagnose(
         authorization="Bearer a.b.c",
         sheets_token=None,
-        body={"spreadsheet_id": "1abc"},
+        body={"spreadsheet_id": "1" + "a" * 43},
         settings=SETTINGS,
         revision=None,
         verify=accept,
+        credentials_for=own_token,
     )
     assert report.checks[1].ok is False
     assert "deploy/apps_script.sh" in report.checks[1].fix

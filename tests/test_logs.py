@@ -50,7 +50,7 @@ def test_one_json_object_per_line_in_cloud_loggings_shape(stream: io.StringIO) -
         120,
         extra={
             "request_id": "req-1",
-            "caller": Caller(email="dana@example.com", domain="example.com"),
+            "caller": Caller(email="dana@example.com", domain="example.com", subject="1098"),
             "counts": {"uploaded": 118, "invalid": 2},
             "trace": "projects/p/traces/abc",
         },
@@ -61,7 +61,7 @@ def test_one_json_object_per_line_in_cloud_loggings_shape(stream: io.StringIO) -
     assert first["message"] == "step finished: 120 rows"
     assert first["logger"] == "callmarker_sheets.upload"
     assert first["request_id"] == "req-1"
-    assert first["caller"] == {"email": "dana@example.com", "domain": "example.com"}
+    assert first["caller"] == {"email": "dana@example.com", "domain": "example.com", "subject": "1098"}
     assert first["counts"] == {"uploaded": 118, "invalid": 2}
     assert first[TRACE_FIELD] == "projects/p/traces/abc"
     assert "trace" not in first

@@ -106,14 +106,16 @@ def total_calls(app: SheetsApp) -> int:
 # ---------------------------------------------------------------------------------------------- open
 
 
-def test_open_reads_the_properties_in_one_call(app: SheetsApp, client: Any) -> None:
+def test_open_reads_the_properties_and_checks_the_user_may_edit_in_two_calls(
+    app: SheetsApp, client: Any
+) -> None:
     sid = new_spreadsheet(app, [HEADERS, lead(1)], rows=40, cols=6)
     sheet = Sheet.open(client, sid, 0)
     info = sheet.info
     assert (info.title, info.sheet_title, info.gid) == ("Leads May", TAB, 0)
     assert (info.locale, info.time_zone, info.default_region) == ("iw_IL", "Asia/Jerusalem", "IL")
     assert (info.row_count, info.column_count) == (40, 6)
-    assert app.backend.calls() == {"spreadsheets.get": 1}
+    assert app.backend.calls() == {"spreadsheets.get": 1, "spreadsheets.batchUpdate": 1}
 
 
 def test_open_finds_a_sheet_that_is_not_the_first(app: SheetsApp, client: Any) -> None:
@@ -123,7 +125,7 @@ def test_open_finds_a_sheet_that_is_not_the_first(app: SheetsApp, client: Any) -
     )
     app.backend.reset_calls()
     assert Sheet.open(client, sid, 777).info.sheet_title == "B"
-    assert app.backend.calls() == {"spreadsheets.get": 1}
+    assert app.backend.calls() == {"spreadsheets.get": 1, "spreadsheets.batchUpdate": 1}
 
 
 def test_an_unknown_gid_is_not_found(app: SheetsApp, client: Any) -> None:
@@ -197,7 +199,7 @@ def test_several_overlapping_unsorted_ranges_read_each_row_once(app: SheetsApp, 
     selection = sheet.read([(15, 17), (3, 5), (4, 6), (20, 21), (9, 9)])
     assert [r.number for r in selection.rows] == [3, 4, 5, 6, 9, 15, 16, 17, 20, 21]
     assert all(r.formatted == tuple(lead(r.number - 1)) for r in selection.rows)
-    assert app.backend.calls() == {"spreadsheets.get": 1, "values.batchGet": 2}
+    assert app.backend.calls() == {"spreadsheets.get": 1, "spreadsheets.batchUpdate": 1, "values.batchGet": 2}
 
 
 def test_the_whole_sheet_leaves_out_the_header_and_rows_past_the_grid(app: SheetsApp, client: Any) -> None:
@@ -264,7 +266,7 @@ def test_the_grid_is_widened_once_when_the_status_columns_do_not_fit(app: Sheets
     assert app.backend.calls() == {
         "spreadsheets.get": 1,
         "values.batchGet": 3,
-        "spreadsheets.batchUpdate": 1,
+        "spreadsheets.batchUpdate": 2,  # the edit check, then the widening
         "values.batchUpdate": 1,
     }
     assert cells(app, sid, "A1:G1") == [[*HEADERS, *STATUS_COLUMNS]]
@@ -275,7 +277,7 @@ def test_the_grid_is_widened_once_when_the_status_columns_do_not_fit(app: Sheets
     selection = again.read([(2, 3)])
     report = again.write(selection, statuses_for(selection, status="failed"), key_column=1)
     assert report.columns_added == ()
-    assert "spreadsheets.batchUpdate" not in app.backend.calls()
+    assert app.backend.calls()["spreadsheets.batchUpdate"] == 1  # the edit check only
     assert [r[3] for r in cells(app, sid, "A2:G3")] == ["failed", "failed"]
 
 
@@ -461,7 +463,12 @@ def test_open_read_and_write_cost_the_same_few_calls_for_any_size(
 
     assert len(selection.rows) == n
     assert len(report.written) == n
-    assert app.backend.calls() == {"spreadsheets.get": 1, "values.batchGet": 3, "values.batchUpdate": 1}
+    assert app.backend.calls() == {
+        "spreadsheets.get": 1,
+        "spreadsheets.batchUpdate": 1,
+        "values.batchGet": 3,
+        "values.batchUpdate": 1,
+    }
     assert cells(app, sid, f"D{n + 1}:E{n + 1}") == [["uploaded", f"row {n + 1}"]]
 
 
@@ -471,7 +478,7 @@ def test_scattered_rows_still_cost_one_write(app: SheetsApp, client: Any) -> Non
     selection = sheet.read([(r, r) for r in range(2, 402, 2)])
     assert len(selection.rows) == 200
     sheet.write(selection, statuses_for(selection), key_column=1)
-    assert total_calls(app) == 5
+    assert total_calls(app) == 6
     got = cells(app, sid, "D2:D401")
     got += [[]] * (400 - len(got))  # the API leaves out trailing empty rows
     assert [row[0] if row else "" for row in got] == ["uploaded", ""] * 200
@@ -559,7 +566,7 @@ def test_emulator_host_sends_every_call_to_the_local_emulator(app: SheetsApp, se
     selection = sheet.read([(2, 3)])
     sheet.write(selection, statuses_for(selection), key_column=1)
     assert [r[3] for r in cells(app, sid, "A2:G3")] == ["uploaded", "uploaded"]
-    assert total_calls(app) == 5
+    assert total_calls(app) == 6
     # gspread's own calls go there too: Drive, then Sheets.
     created = client.create("Made through gspread")
     assert created.id in app.backend.spreadsheets

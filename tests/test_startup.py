@@ -9,6 +9,7 @@ from pathlib import Path
 from google.oauth2.credentials import Credentials
 
 from callmarker_sheets.config import Secret, Settings
+from callmarker_sheets.cursor import CursorSeal
 from callmarker_sheets.startup import READY_WINDOW_S, Arrivals, process_started
 from callmarker_sheets.upload import Job, open_context
 from tests.emulators.sheets import create_app
@@ -77,10 +78,14 @@ def test_the_steps_deadline_and_the_sheets_retries_count_from_the_arrival() -> N
     app = create_app(sleep=lambda seconds: None)
     meta = seed(app.backend, {"sheets": [{"title": "Leads", "values": [["Phone"], ["0547000000"]]}]})
     settings = Settings(
-        callmarker_token=Secret("t"), id_token_audiences=("a",), allowed_domains=frozenset({"example.com"})
+        callmarker_token=Secret("t"),
+        id_token_audiences=("a",),
+        allowed_domains=frozenset({"example.com"}),
+        cursor_signing_key=Secret("k" * 43),
     )
     job = Job.from_json(
-        {"spreadsheet_id": meta["spreadsheetId"], "sheet_id": 0, "rows": [[2, 2]], "action": "check"}
+        {"spreadsheet_id": meta["spreadsheetId"], "sheet_id": 0, "rows": [[2, 2]], "action": "check"},
+        seal=CursorSeal(settings.cursor_signing_key, subject="1098765432101234567890"),
     )
     arrived = 1234.5
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -14,19 +15,25 @@ from google.oauth2.credentials import Credentials
 from gspread.utils import ValueInputOption
 
 from callmarker_sheets.callmarker import CallMarkerClient
+from callmarker_sheets.config import Secret
+from callmarker_sheets.cursor import MAX_CURSOR_CHARS, CursorSeal
+from callmarker_sheets.errors import CursorInvalid
 from callmarker_sheets.model import RequestOptions, UploadItem
 from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import STATUS_COLUMNS, Selection, Sheet, StatusUpdate, WriteReport, connect
 from callmarker_sheets.upload import (
+    MAX_BODY_BYTES,
     BadRequest,
     CallMarkerRefused,
     CallMarkerUnreachable,
     HeaderProblem,
     Job,
+    PayloadTooLarge,
     Progress,
     StepContext,
     TooManyRows,
     _Ahead,
+    parse_body,
     run_step,
 )
 from tests.emulators import callmarker, sheets
@@ -34,15 +41,17 @@ from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
 from tests.stack import ACCOUNT, CALLMARKER_TOKEN, CAMPAIGN
 
-OK: dict[str, Any] = {"spreadsheet_id": "s", "sheet_id": 0, "rows": [[2, 3]]}
+SPREADSHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd"
+OK: dict[str, Any] = {"spreadsheet_id": SPREADSHEET, "sheet_id": 0, "rows": [[2, 3]]}
 HEADERS = ["Phone", "First name", "Last name", "Follow-up date"]
 STATUS = STATUS_COLUMNS[0]
+SEAL = CursorSeal(Secret("k" * 43), subject="1098765432101234567890")
 
 
-def job(**overrides: Any) -> Job:
-    body: dict[str, Any] = {"spreadsheet_id": "sheet-1", "sheet_id": 0, "rows": [[2, 10]]}
+def job(*, seal: CursorSeal = SEAL, **overrides: Any) -> Job:
+    body: dict[str, Any] = {"spreadsheet_id": SPREADSHEET, "sheet_id": 0, "rows": [[2, 10]]}
     body.update(overrides)
-    return Job.from_json(body)
+    return Job.from_json(body, seal=seal)
 
 
 # ------------------------------------------------------------------------------------------ request
@@ -68,72 +77,170 @@ def test_selected_rows_are_merged_and_sorted() -> None:
     [
         ([], "JSON object"),
         ({"sheet_id": 0, "rows": [[2, 3]]}, "spreadsheet_id"),
-        ({"spreadsheet_id": "s", "sheet_id": "0", "rows": [[2, 3]]}, "sheet_id"),
-        ({"spreadsheet_id": "s", "sheet_id": True, "rows": [[2, 3]]}, "sheet_id"),
-        ({"spreadsheet_id": "s", "sheet_id": 0}, "rows"),
-        ({"spreadsheet_id": "s", "sheet_id": 0, "rows": [[3, 2]]}, "[3, 2]"),
-        ({"spreadsheet_id": "s", "sheet_id": 0, "rows": [[0, 2]]}, "[0, 2]"),
-        ({"spreadsheet_id": "s", "sheet_id": 0, "rows": [["2", "3"]]}, "pair"),
+        ({**OK, "spreadsheet_id": "zzz/../" + SPREADSHEET}, "spreadsheet_id"),
+        ({**OK, "spreadsheet_id": "short"}, "spreadsheet_id"),
+        ({**OK, "sheet_id": "0"}, "sheet_id"),
+        ({**OK, "sheet_id": True}, "sheet_id"),
+        ({**OK, "sheet_id": -1}, "sheet_id"),
+        ({**OK, "sheet_id": 2**31}, "sheet_id"),
+        ({"spreadsheet_id": SPREADSHEET, "sheet_id": 0}, "rows"),
+        ({**OK, "rows": [[3, 2]]}, "[3, 2]"),
+        ({**OK, "rows": [[0, 2]]}, "[0, 2]"),
+        ({**OK, "rows": [["2", "3"]]}, "pair"),
+        ({**OK, "rows": [[2, 10_000_001]]}, "pair"),
+        ({**OK, "rows": [[n, n] for n in range(2, 10_003, 1)]}, "at most 10,000"),
+        ({**OK, "mode": "pending"}, "only in selected mode"),
         ({**OK, "mode": "all"}, "mode"),
+        ({**OK, "mode": ["selected"]}, "mode"),
         ({**OK, "action": "delete"}, "action"),
+        ({**OK, "colour": "red"}, "Unknown field"),
         ({**OK, "options": {"colour": "red"}}, "colour"),
-        (
-            {**OK, "options": {"override": "yes"}},
-            "override",
-        ),
-        (
-            {**OK, "options": {"batch_size": 0}},
-            "batch_size",
-        ),
-        (
-            {**OK, "options": {"batch_size": True}},
-            "batch_size",
-        ),
-        (
-            {**OK, "options": {"header_row": 0}},
-            "header_row",
-        ),
+        ({**OK, "options": []}, "options must be a JSON object"),
+        ({**OK, "options": 0}, "options must be a JSON object"),
+        ({**OK, "options": False}, "options must be a JSON object"),
+        ({**OK, "options": None}, "options must be a JSON object"),
+        ({**OK, "options": {"override": "yes"}}, "override"),
+        ({**OK, "options": {"batch_size": 0}}, "batch_size"),
+        ({**OK, "options": {"batch_size": 1001}}, "batch_size"),
+        ({**OK, "options": {"batch_size": True}}, "batch_size"),
+        ({**OK, "options": {"header_row": 0}}, "header_row"),
+        ({**OK, "options": {"header_row": "1"}}, "header_row"),
+        ({**OK, "options": {"header_row": 10_000_001}}, "header_row"),
+        ({**OK, "options": {"agent_name": "x" * 201}}, "agent_name"),
+        ({**OK, "options": {"campaign": ["11"]}}, "campaign"),
+        ({**OK, "options": {"status": 10.5}}, "status"),
+        ({**OK, "options": {"default_region": 972}}, "default_region"),
     ],
 )
 def test_a_bad_request_is_refused_with_a_reason(body: Any, words: str) -> None:
     with pytest.raises(BadRequest, match=words.replace("[", r"\[").replace("]", r"\]")):
-        Job.from_json(body)
+        Job.from_json(body, seal=SEAL)
+
+
+def test_null_options_are_the_same_as_absent_ones() -> None:
+    options = {"campaign": None, "agent_name": None, "status": None, "batch_size": 25, "header_row": None}
+    the_job = job(options=options)
+    assert (the_job.options, the_job.batch_size, the_job.header_row) == ({"batch_size": 25}, 25, 1)
 
 
 def test_pending_mode_needs_no_rows() -> None:
-    assert Job.from_json({"spreadsheet_id": "s", "sheet_id": 3, "mode": "pending"}).rows == ()
+    pending = {"spreadsheet_id": SPREADSHEET, "sheet_id": 3, "mode": "pending"}
+    assert Job.from_json(pending, seal=SEAL).rows == ()
+    assert Job.from_json({**pending, "rows": None}, seal=SEAL).rows == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"\xff\xfe{}", "UTF-8"),
+        (b"{", "not valid JSON"),
+        (b'{"a": NaN}', "not valid JSON"),
+        (b'{"a": Infinity}', "not valid JSON"),
+        (b'{"a": 1e999}', "not valid JSON"),
+        (b'{"a": 1, "a": 2}', "not valid JSON"),
+        (b'{"a": ' + b"1" * 5000 + b"}", "not valid JSON"),
+        (b"[" * 9 + b"]" * 9, "nests deeper"),
+        (b"[" * 2000 + b"]" * 2000, "nests deeper"),
+        (b'{"cursor": "' + b"[" * 2000 + b'"}', ""),  # brackets inside a string do not nest
+    ],
+)
+def test_a_body_is_json_strictly(raw: bytes, words: str) -> None:
+    if not words:
+        assert parse_body(raw) == {"cursor": "[" * 2000}
+        return
+    with pytest.raises(BadRequest, match=words):
+        parse_body(raw)
+
+
+def test_a_body_larger_than_the_cap_is_413() -> None:
+    with pytest.raises(PayloadTooLarge):
+        parse_body(b" " * (MAX_BODY_BYTES + 1))
+    assert parse_body(b" " * (MAX_BODY_BYTES - 2) + b"{}") == {}
 
 
 # ------------------------------------------------------------------------------------------- cursor
 
 
 def test_a_cursor_round_trips_and_belongs_to_its_job() -> None:
-    progress = Progress(job().key(), done=[(2, 5)], counts=Counter({"uploaded": 4}), retry=[(7, 7)])
+    progress = Progress.decode(None, job())
+    progress.done, progress.counts, progress.retry = [(2, 5)], Counter({"uploaded": 4}), [(7, 7)]
     progress.errors.append({"row": 6, "column": "Phone", "message": "bad"})
-    again = Progress.decode(progress.encode(), job().key())
+    again = Progress.decode(progress.encode(), job())
     assert (again.done, again.counts, again.retry, again.errors) == (
         [(2, 5)],
         Counter({"uploaded": 4}),
         [(7, 7)],
         [{"row": 6, "column": "Phone", "message": "bad"}],
     )
-    with pytest.raises(BadRequest, match="another job"):
-        Progress.decode(progress.encode(), job(rows=[[2, 11]]).key())
+    with pytest.raises(CursorInvalid, match="another job"):
+        Progress.decode(progress.encode(), job(rows=[[2, 11]]))
+
+
+def test_a_cursor_belongs_to_its_caller_and_to_this_deploys_key() -> None:
+    cursor = Progress.decode(None, job()).encode()
+    someone_else = CursorSeal(SEAL.key, subject="2222222222222222222222")
+    another_deploy = CursorSeal(Secret("j" * 43), subject=SEAL.subject)
+    for seal in (someone_else, another_deploy):
+        with pytest.raises(CursorInvalid, match="not one this function gave you"):
+            Progress.decode(cursor, job(seal=seal))
 
 
 @pytest.mark.parametrize(
-    "cursor", ["", "not base64 at all!", 17, base64.urlsafe_b64encode(b'{"v": 9}').decode()]
+    "cursor",
+    [
+        "",
+        "not base64 at all!",
+        17,
+        ["a", "b"],
+        "eyJ2IjogOX0",  # an unsigned cursor, as they once were
+        "a" * 200_000,
+    ],
 )
 def test_a_cursor_not_given_by_the_function_is_refused(cursor: object) -> None:
-    with pytest.raises(BadRequest, match="cursor"):
-        Progress.decode(cursor, job().key())
+    with pytest.raises(CursorInvalid, match="cursor"):
+        Progress.decode(cursor, job())
+
+
+def test_every_changed_character_of_a_cursor_is_noticed() -> None:
+    progress = Progress.decode(None, job())
+    progress.done, progress.counts = [(2, 10)], Counter({"uploaded": 9})
+    cursor = progress.encode()
+    for i in range(len(cursor)):
+        for other in {"A", "z", "-"} - {cursor[i]}:
+            tampered = cursor[:i] + other + cursor[i + 1 :]
+            with pytest.raises(CursorInvalid):
+                Progress.decode(tampered, job())
+
+
+def test_done_rows_are_clipped_to_the_jobs_rows() -> None:
+    wide = job(rows=[[2, 100]])
+    progress = Progress.decode(None, wide)
+    progress.done = [(2, 40), (60, 100)]
+    # The same caller's cursor, signed, but for a job of fewer rows: only those rows count.
+    narrow = Job.from_json({**OK, "rows": [[30, 70]]}, seal=SEAL)
+    forged = CursorSeal(SEAL.key, SEAL.subject).seal(
+        {"job": narrow.key(), "done": [2, 38, 20, 40], "counts": {}, "errors": [], "retry": []}
+    )
+    assert Progress.decode(forged, narrow).done == [(30, 40), (60, 70)]
 
 
 def test_the_cursor_holds_no_phone_number() -> None:
-    progress = Progress(job().key())
+    progress = Progress.decode(None, job())
     progress.errors.append({"row": 3, "column": "Phone", "message": "masked ***-**-000"})
-    raw = base64.urlsafe_b64decode(progress.encode() + "==")
-    assert "054" not in raw.decode()
+    body = progress.encode().split(".")[0]
+    raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    assert b"054" not in raw
+
+
+def test_a_large_fragmented_progress_still_fits_in_a_cursor() -> None:
+    big = job(rows=[[2, 200_001]])
+    progress = Progress.decode(None, big)
+    # every other row done (the others empty), 100,000 separate intervals, and 50 long errors
+    progress.done = [(n, n) for n in range(2, 200_001, 2)]
+    progress.errors = [{"row": n, "column": "Phone", "message": "x" * 300} for n in range(2, 52)]
+    cursor = progress.encode()
+    assert len(cursor) <= MAX_CURSOR_CHARS
+    assert Progress.decode(cursor, big).done == progress.done
 
 
 # ------------------------------------------------------------------------------------ run_step

@@ -8,18 +8,21 @@ https://www.googleapis.com/auth/cloud-platform``) and the CallMarker token in ``
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 
 import google.auth
 
 from callmarker_sheets.auth import SPREADSHEETS_SCOPE
-from callmarker_sheets.config import ConfigError, Settings
+from callmarker_sheets.config import Settings
+from callmarker_sheets.cursor import CursorSeal
+from callmarker_sheets.errors import ServiceError
 from callmarker_sheets.logs import configure_logging
-from callmarker_sheets.sheet import SheetError
-from callmarker_sheets.upload import Job, JobError, open_context, run_step
+from callmarker_sheets.upload import Job, open_context, run_step
 
 
 def _rows(text: str) -> list[list[int]]:
@@ -70,13 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "options": options,
         **({"rows": args.rows} if args.rows else {}),
     }
-    # A terminal has no caller to check: the function's caller settings do not apply here.
-    environ = {"ID_TOKEN_AUDIENCES": "command-line", "ALLOWED_EMAILS": "command-line@localhost.invalid"}
+    # A terminal has no caller to check: the function's caller settings do not apply here, and the
+    # cursors never leave this process, so they are signed with a key of its own.
+    environ = {
+        "ID_TOKEN_AUDIENCES": "command-line",
+        "ALLOWED_EMAILS": "command-line@localhost.invalid",
+        "CURSOR_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
     try:
         settings = Settings.from_env({**environ, **os.environ})
-        configure_logging("WARNING", secrets=[settings.callmarker_token])
+        configure_logging("WARNING", secrets=[settings.callmarker_token, settings.cursor_signing_key])
         credentials, _ = google.auth.default(scopes=[SPREADSHEETS_SCOPE])
-        job = Job.from_json(body)
+        job = Job.from_json(body, seal=CursorSeal(settings.cursor_signing_key, "command-line"))
         cursor = None
         while True:
             answer = run_step(job, cursor, open_context(job, settings, credentials))
@@ -84,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if answer.done:
                 break
             cursor = answer.cursor
-    except (ConfigError, JobError, SheetError, google.auth.exceptions.DefaultCredentialsError) as exc:
+    except (ServiceError, google.auth.exceptions.DefaultCredentialsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))

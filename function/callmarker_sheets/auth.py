@@ -1,27 +1,35 @@
-"""Who is calling (a verified Google ID token of an allowed account), and the credentials for their sheet.
+"""Who is calling (a verified Google ID token of an allowed account), and their credentials for the sheet.
 
-Errors carry an ``http_status`` and a message safe to send back (no token, no claim but the email)::
+The sheet is read and written only with the caller's own Google access token (``X-Sheets-Token``),
+and only once Google's tokeninfo answer ties that token to the ID token's subject. Errors carry their
+HTTP status and code (see ``errors.py``) and a message safe to send back (no token, no claim but the
+email)::
 
     AuthError
-    ├── Unauthenticated          401  no usable ID token: missing, malformed, forged, expired, not for us
-    ├── Forbidden                403  a valid token, but the account is not verified or not allowed
-    └── CertificatesUnavailable  503  Google's signing certificates could not be fetched
+    ├── Unauthenticated              401  no usable token: missing, malformed, forged, expired, not for us
+    ├── Forbidden                    403  a valid token, but the account is not verified or not allowed
+    │   └── SheetsTokenMismatch      403  the Sheets token belongs to another Google account
+    └── VerificationUnavailable      503  Google could not be asked
+        ├── CertificatesUnavailable       its signing certificates could not be fetched
+        └── TokenInfoUnavailable          its tokeninfo endpoint did not answer usably
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
+import math
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import google.auth
 import google.auth.credentials
 import google.auth.exceptions
 import google.auth.transport
@@ -29,17 +37,23 @@ import google.auth.transport.requests
 import google.oauth2.credentials
 from google.auth import crypt
 
-from callmarker_sheets.config import ConfigError, Settings, SheetsCredentials
+from callmarker_sheets.config import Settings
+from callmarker_sheets.errors import ServiceError
 
 __all__ = [
     "GOOGLE_ISSUERS",
     "SPREADSHEETS_SCOPE",
+    "AccessTokenInfo",
     "AuthError",
     "Caller",
     "CertificateCache",
     "CertificatesUnavailable",
     "Forbidden",
+    "SheetsTokenMismatch",
+    "TokenInfoCache",
+    "TokenInfoUnavailable",
     "Unauthenticated",
+    "VerificationUnavailable",
     "sheets_credentials",
     "verify_caller",
 ]
@@ -51,6 +65,8 @@ SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 
 #: Google ID tokens are a few hundred bytes to ~2 kB; anything far larger is not one.
 MAX_TOKEN_LENGTH = 16_384
+#: Google access tokens are a few hundred characters; the same bound keeps a forged one cheap to refuse.
+MAX_ACCESS_TOKEN_LENGTH = 4_096
 #: Certificates are kept for the response's Cache-Control max-age, within these bounds (seconds).
 CERTS_MIN_MAX_AGE = 60
 CERTS_MAX_MAX_AGE = 6 * 3600
@@ -59,32 +75,58 @@ CERTS_DEFAULT_MAX_AGE = 300
 #: every request wait on Google.
 CERTS_MIN_REFETCH_INTERVAL = 30.0
 CERTS_FETCH_TIMEOUT_S = 10
+#: Tokeninfo answers kept at once (each until its token expires): the least recently used go first.
+TOKENINFO_CACHE_SIZE = 1024
+TOKENINFO_TIMEOUT_S = 10
+_SUBJECT = re.compile(r"^[A-Za-z0-9_\-]{1,255}$")
+# What an OAuth bearer token may hold (RFC 6750's b64token).
+_ACCESS_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 
 
-class AuthError(Exception):
-    """The caller cannot be admitted. ``str(error)`` is safe to return to them."""
+class AuthError(ServiceError):
+    """The caller cannot be admitted. ``message`` is safe to return to them."""
 
     http_status = 401
+    code = "unauthenticated"
 
 
 class Unauthenticated(AuthError):
     http_status = 401
+    code = "unauthenticated"
 
 
 class Forbidden(AuthError):
     http_status = 403
+    code = "forbidden"
 
 
-class CertificatesUnavailable(AuthError):
+class SheetsTokenMismatch(Forbidden):
+    """The X-Sheets-Token is a valid Google token, but of another person than the ID token's."""
+
+    code = "sheets_token_mismatch"
+
+
+class VerificationUnavailable(AuthError):
     http_status = 503
+    code = "auth_unavailable"
+
+
+class CertificatesUnavailable(VerificationUnavailable):
+    pass
+
+
+class TokenInfoUnavailable(VerificationUnavailable):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """A verified, allowed caller. ``domain`` is the Workspace domain (``hd``), None for consumer accounts."""
+    """A verified, allowed caller. ``subject`` is Google's id of the account (``sub``), which never
+    changes; ``domain`` is the Workspace domain (``hd``), None for consumer accounts."""
 
     email: str
     domain: str | None
+    subject: str = ""
 
 
 class CertificateCache:
@@ -203,9 +245,9 @@ def verify_caller(
 
     The token must be RS256-signed by a key published at ``settings.id_token_certs_url``, issued by
     Google, for one of ``settings.id_token_audiences``, within its validity (give or take the clock
-    skew), for a verified email that is allowed: listed in ALLOWED_EMAILS, or carrying a Workspace
-    domain (``hd``) listed in ALLOWED_DOMAINS. ``request`` and ``certs`` default to a process-wide
-    HTTP session and certificate cache; ``now`` (Unix seconds) is for tests.
+    skew), with a subject, for a verified email that is allowed (see :func:`_admit`). ``request`` and
+    ``certs`` default to a process-wide HTTP session and certificate cache; ``now`` (Unix seconds) is
+    for tests.
     """
     token = _bearer_token(authorization)
     header, claims, signed_section, signature = _split(token)
@@ -255,7 +297,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         header = json.loads(_b64decode(encoded_header))
         claims = json.loads(_b64decode(encoded_claims))
         signature = _b64decode(encoded_signature)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         raise malformed from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise malformed
@@ -288,47 +330,218 @@ def _check_claims(claims: Mapping[str, Any], settings: Settings, now: float) -> 
 
 def _seconds(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
         return None
-    return float(value)
+    if isinstance(value, int):
+        return float(value) if abs(value) < 2**53 else None
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
 
 
 def _admit(claims: Mapping[str, Any], settings: Settings) -> Caller:
-    """Verified email, then the allowlists.
+    """A subject and a verified email, then the allowlists.
 
-    ALLOWED_DOMAINS is matched against ``hd`` only. Google sets ``hd`` for Workspace accounts, whose
-    addresses the domain's administrators control. A consumer Google account can be registered on any
-    address its owner could once receive mail at (``email_verified`` is true for it, with no ``hd``), so
-    a former employee could keep one on the company's domain: consumer accounts get in by ALLOWED_EMAILS.
+    ALLOWED_EMAILS admits exactly the addresses it lists. ALLOWED_DOMAINS admits Workspace accounts
+    only: ``hd`` must be present and be the email's own domain, and that domain must be listed, whole
+    (no suffix, no subdomain). Google sets ``hd`` for accounts the domain's administrators control. A
+    consumer Google account (no ``hd``) can be registered on any address its owner could once receive
+    mail at, so a former employee could keep one on the company's domain: consumer accounts get in
+    only by ALLOWED_EMAILS. An ``hd`` that names another domain than the email's lends nothing.
     """
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not _SUBJECT.match(subject):
+        raise Unauthenticated("ID token has no subject")
     email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email:
+    if not isinstance(email, str) or len(email) > 320 or email.count("@") != 1:
+        raise Forbidden("ID token carries no email address; the add-in needs the userinfo.email scope")
+    email = email.lower()
+    local, _, domain = email.partition("@")
+    if not local or not domain:
         raise Forbidden("ID token carries no email address; the add-in needs the userinfo.email scope")
     if claims.get("email_verified") is not True:
         raise Forbidden(f"{email} is not a verified email address")
     hosted_domain = claims.get("hd")
-    domain = hosted_domain.lower() if isinstance(hosted_domain, str) and hosted_domain else None
-    allowed_domain = domain is not None and domain in settings.allowed_domains
-    if email.lower() in settings.allowed_emails or allowed_domain:
-        return Caller(email=email, domain=domain)
+    workspace = isinstance(hosted_domain, str) and bool(hosted_domain)
+    if email in settings.allowed_emails:
+        return Caller(email=email, domain=str(hosted_domain).lower() if workspace else None, subject=subject)
+    if workspace and str(hosted_domain).lower() != domain:
+        raise Forbidden(f"{email} is not an address of its Google Workspace domain")
+    if workspace and domain in settings.allowed_domains:
+        return Caller(email=email, domain=domain, subject=subject)
     raise Forbidden(f"{email} is not allowed to use this function")
 
 
-def sheets_credentials(settings: Settings, sheets_token: str | None) -> google.auth.credentials.Credentials:
-    """The credentials that read and write the caller's sheet.
+# ------------------------------------------------------------------------------- the Sheets token
 
-    ``caller`` mode: the user's own OAuth access token (the X-Sheets-Token header), so the function
-    can reach only what the user can. ``service_account`` mode: the function's identity, from
-    Application Default Credentials, scoped to Sheets.
-    """
-    if settings.sheets_credentials is SheetsCredentials.SERVICE_ACCOUNT:
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenInfo:
+    """What Google's tokeninfo endpoint says of an access token, checked for shape only."""
+
+    subject: str
+    audience: str
+    authorized_party: str | None
+    scopes: frozenset[str]
+    expires_at: float  # Unix seconds
+
+
+class TokenInfoCache:
+    """Google's tokeninfo answers, by a SHA-256 hash of the token (the token itself is not kept), each
+    until its token expires; at most ``max_entries``, the least recently used dropped first."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_entries: int = TOKENINFO_CACHE_SIZE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.url = url
+        self._max_entries = max_entries
+        self._clock = clock
+        self._answers: OrderedDict[str, AccessTokenInfo] = OrderedDict()
+        self._lock = threading.Lock()
+        self.fetches = 0
+
+    def info(self, token: str, request: google.auth.transport.Request) -> AccessTokenInfo:
+        """Google's answer about ``token`` (asked at most once while it is valid), or an ``AuthError``."""
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = self._clock()
+        with self._lock:
+            held = self._answers.get(key)
+            if held is not None and held.expires_at > now:
+                self._answers.move_to_end(key)
+                return held
+            self._answers.pop(key, None)
+        info = self._ask(token, request, now)
+        with self._lock:
+            self._answers[key] = info
+            self._answers.move_to_end(key)
+            while len(self._answers) > self._max_entries:
+                self._answers.popitem(last=False)
+        return info
+
+    def _ask(self, token: str, request: google.auth.transport.Request, now: float) -> AccessTokenInfo:
+        self.fetches += 1
         try:
-            credentials, _project = google.auth.default(scopes=[SPREADSHEETS_SCOPE])
-        except google.auth.exceptions.DefaultCredentialsError as exc:
-            raise ConfigError(
-                "SHEETS_CREDENTIALS=service_account, but no Application Default Credentials were found"
+            # As Google's own client libraries ask: the token in the Authorization header, never in a
+            # URL that proxies and logs would keep.
+            response = request(
+                self.url,
+                method="POST",
+                body=b"",
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                timeout=TOKENINFO_TIMEOUT_S,
+            )
+        except google.auth.exceptions.TransportError as exc:
+            raise TokenInfoUnavailable(
+                "cannot check the Sheets token right now: Google's tokeninfo did not answer"
             ) from exc
-        return credentials
-    if sheets_token is None or not sheets_token.strip():
-        raise Unauthenticated("X-Sheets-Token header is missing")
-    return google.oauth2.credentials.Credentials(token=sheets_token.strip())
+        if response.status in (400, 401):
+            raise Unauthenticated(
+                "X-Sheets-Token is not a valid Google access token (it may have expired): reload the "
+                "sheet and try again"
+            )
+        if response.status != 200:
+            raise TokenInfoUnavailable(
+                f"cannot check the Sheets token right now: Google's tokeninfo answered HTTP {response.status}"
+            )
+        try:
+            info = parse_token_info(response.data, now)
+        except ValueError as exc:
+            raise TokenInfoUnavailable(
+                "cannot check the Sheets token right now: Google's tokeninfo answer was unreadable"
+            ) from exc
+        if info.expires_at <= now:
+            raise Unauthenticated("X-Sheets-Token has expired: reload the sheet and try again")
+        return info
+
+
+def parse_token_info(data: bytes, now: float) -> AccessTokenInfo:
+    """Google's tokeninfo answer (``{"sub", "aud", "azp", "scope", "exp", "expires_in", ...}``, numbers
+    as strings or numbers), or ``ValueError`` for anything else."""
+    try:
+        answer = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError("not JSON") from exc
+    if not isinstance(answer, dict):
+        raise ValueError("not a JSON object")
+    subject, audience = answer.get("sub"), answer.get("aud")
+    party, scope = answer.get("azp"), answer.get("scope")
+    if not isinstance(subject, str) or not _SUBJECT.match(subject):
+        raise ValueError("no subject")
+    if not isinstance(audience, str) or not isinstance(scope, str):
+        raise ValueError("no audience or scope")
+    if party is not None and not isinstance(party, str):
+        raise ValueError("azp is not a string")
+    expires = _whole_seconds(answer.get("exp"))
+    expires_in = _whole_seconds(answer.get("expires_in"))
+    if expires is None and expires_in is None:
+        raise ValueError("no expiry")
+    ends = [t for t in (expires, None if expires_in is None else now + expires_in) if t is not None]
+    return AccessTokenInfo(
+        subject=subject,
+        audience=audience,
+        authorized_party=party,
+        scopes=frozenset(scope.split()),
+        expires_at=float(min(ends)),
+    )
+
+
+def _whole_seconds(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return None
+
+
+_tokeninfo_caches: dict[str, TokenInfoCache] = {}
+
+
+def _tokeninfo_for(url: str) -> TokenInfoCache:
+    with _default_caches_lock:
+        if url not in _tokeninfo_caches:
+            _tokeninfo_caches[url] = TokenInfoCache(url)
+        return _tokeninfo_caches[url]
+
+
+def sheets_credentials(
+    sheets_token: str | None,
+    caller: Caller,
+    settings: Settings,
+    *,
+    request: google.auth.transport.Request | None = None,
+    tokeninfo: TokenInfoCache | None = None,
+) -> google.auth.credentials.Credentials:
+    """The caller's own credentials for their sheet: the ``X-Sheets-Token`` access token, once Google's
+    tokeninfo says it is the same person's (``sub``), issued to the add-in (``aud``/``azp`` among the
+    ID token audiences), holding the spreadsheets scope and not expired.
+
+    ``request`` and ``tokeninfo`` default to a process-wide HTTP session and answer cache.
+    """
+    token = (sheets_token or "").strip()
+    if not token:
+        raise Unauthenticated("X-Sheets-Token header is missing: the add-in sends the user's Google token")
+    if len(token) > MAX_ACCESS_TOKEN_LENGTH or not _ACCESS_TOKEN.match(token):
+        raise Unauthenticated("X-Sheets-Token is not a Google access token")
+    cache = tokeninfo if tokeninfo is not None else _tokeninfo_for(settings.tokeninfo_url)
+    info = cache.info(token, request if request is not None else _http_request())
+    audiences = settings.id_token_audiences
+    if info.audience not in audiences or (
+        info.authorized_party is not None and info.authorized_party not in audiences
+    ):
+        raise Unauthenticated("X-Sheets-Token was issued to another application than this add-in")
+    if SPREADSHEETS_SCOPE not in info.scopes:
+        raise Unauthenticated("X-Sheets-Token does not allow Google Sheets: reload the sheet and allow it")
+    if info.subject != caller.subject:
+        raise SheetsTokenMismatch(
+            "X-Sheets-Token belongs to another Google account than the one signed in: reload the sheet"
+        )
+    return google.oauth2.credentials.Credentials(token=token)

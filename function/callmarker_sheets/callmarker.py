@@ -28,6 +28,7 @@ import httpx
 
 from callmarker_sheets.callmarker_answers import Answer, Counts, CustomerState, Kind, read_answer, same_number
 from callmarker_sheets.model import Outcome, RequestOptions, RowResult, UploadItem
+from callmarker_sheets.redaction import MASK, redact_secrets
 from callmarker_sheets.retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -63,7 +64,6 @@ MAX_QUOTE = 300
 
 logger = logging.getLogger(__name__)
 
-_REDACTED = "[redacted]"
 # Runs of digits long enough to be (part of) a phone number: masked in log records and excerpts.
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{4,}\d")
 _UNREADABLE = "CallMarker answered something this tool cannot read"
@@ -240,7 +240,7 @@ class CallMarkerClient:
         self._clock = clock
 
     def __repr__(self) -> str:
-        return f"CallMarkerClient({self.base_url!r}, token={_REDACTED!r})"
+        return f"CallMarkerClient({self.base_url!r}, token={MASK!r})"
 
     @property
     def url(self) -> str:
@@ -619,7 +619,7 @@ class CallMarkerClient:
         return _PHONE_LIKE.sub("***", self._quote(text))
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, _REDACTED)
+        return redact_secrets(text, (self._token,))
 
     def _log(
         self,

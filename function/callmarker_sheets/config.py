@@ -5,31 +5,39 @@ This is the one module that reads the environment; the rest of the package recei
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
 
+from callmarker_sheets.errors import ServiceError
+
 __all__ = [
     "DEFAULT_CALLMARKER_BASE_URL",
     "DEFAULT_ID_TOKEN_CERTS_URL",
+    "DEFAULT_TOKENINFO_URL",
+    "MIN_CURSOR_KEY_BYTES",
     "ConfigError",
     "Secret",
     "Settings",
-    "SheetsCredentials",
+    "cursor_key_bytes",
     "deployment_revision",
     "get_settings",
 ]
 
 DEFAULT_CALLMARKER_BASE_URL = "https://app.callmarker.com/api/v1"
 DEFAULT_ID_TOKEN_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"  # noqa: S105 - a public URL
+DEFAULT_TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
+#: The cursor-signing key is an HMAC-SHA256 key: anything shorter than the hash is weaker than it.
+MIN_CURSOR_KEY_BYTES = 32
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -39,8 +47,17 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-class ConfigError(ValueError):
-    """A setting is missing or malformed. The message names the variable and what it expects."""
+class ConfigError(ServiceError, ValueError):
+    """A setting is missing or malformed. The message names the variable and what it expects; it is
+    logged, and the caller is told only that the function is not configured."""
+
+    http_status = 500
+    code = "not_configured"
+
+    def answer(self) -> dict[str, Any]:
+        # Which setting is wrong is for the administrator, in the logs, not for every caller.
+        message = "The function is not configured: its administrator must check its settings (see its logs)."
+        return {"error": {"code": self.http_status, "status": self.code, "message": message}}
 
 
 class Secret:
@@ -73,11 +90,22 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-class SheetsCredentials(StrEnum):
-    """Whose credentials read and write the sheet."""
+def cursor_key_bytes(value: str) -> bytes | None:
+    """The bytes of a base64url key (padding optional), or None when it is not base64url."""
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+={0,2}", value):
+        return None
+    try:
+        return base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        return None
 
-    CALLER = "caller"  # the user's OAuth token (X-Sheets-Token): the function touches only what they can
-    SERVICE_ACCOUNT = "service_account"  # the function's own identity, google.auth.default()
+
+_SERVICE_ACCOUNT_REFUSED = (
+    "SHEETS_CREDENTIALS=service_account is not supported: the function reads and writes a sheet only "
+    "with the caller's own Google token, so that no caller can reach a sheet through the function's "
+    "identity that they could not open themselves (see docs/security.md). Remove the variable, or set "
+    "it to caller"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +113,17 @@ class Settings:
     """The function's configuration. Build it with ``from_env`` in production, directly in tests.
 
     Direct construction normalises the collections (lowercased allowlists, tuples) and refuses an
-    open function (no allowed email or domain), exactly as ``from_env`` does.
+    open function (no allowed email or domain) or a weak cursor key, exactly as ``from_env`` does.
     """
 
     callmarker_token: Secret
     id_token_audiences: tuple[str, ...]
+    cursor_signing_key: Secret
     allowed_emails: frozenset[str] = frozenset()
     allowed_domains: frozenset[str] = frozenset()
     callmarker_base_url: str = DEFAULT_CALLMARKER_BASE_URL
     id_token_certs_url: str = DEFAULT_ID_TOKEN_CERTS_URL
+    tokeninfo_url: str = DEFAULT_TOKENINFO_URL
     id_token_clock_skew_s: int = 10
     time_budget_s: float = 45.0
     callmarker_batch_size: int = 500
@@ -102,20 +132,25 @@ class Settings:
     callmarker_max_attempts: int = 5
     max_rows: int = 50_000
     default_region: str = "IL"
-    sheets_credentials: SheetsCredentials = SheetsCredentials.CALLER
     sheets_emulator_host: str | None = None
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
-        token: Any = self.callmarker_token
-        if isinstance(token, str):
-            object.__setattr__(self, "callmarker_token", Secret(token))
+        for name in ("callmarker_token", "cursor_signing_key"):
+            value: Any = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Secret(value))
         object.__setattr__(self, "id_token_audiences", tuple(self.id_token_audiences))
         object.__setattr__(self, "allowed_emails", frozenset(e.lower() for e in self.allowed_emails))
         object.__setattr__(self, "allowed_domains", frozenset(d.lower() for d in self.allowed_domains))
-        object.__setattr__(self, "sheets_credentials", SheetsCredentials(self.sheets_credentials))
         if not self.callmarker_token.reveal():
             raise ConfigError("CALLMARKER_TOKEN is required: the CallMarker API token")
+        key = cursor_key_bytes(self.cursor_signing_key.reveal())
+        if key is None or len(key) < MIN_CURSOR_KEY_BYTES:
+            raise ConfigError(
+                f"CURSOR_SIGNING_KEY must be at least {MIN_CURSOR_KEY_BYTES} random bytes in base64url: the "
+                "deploy makes one in Secret Manager (secret callmarker-cursor-key)"
+            )
         if not self.id_token_audiences:
             raise ConfigError(
                 "ID_TOKEN_AUDIENCES is required: the OAuth client id(s) ID tokens are issued for"
@@ -130,15 +165,22 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Read every setting from ``environ``. An empty value counts as unset."""
         env = _Env(environ)
+        if (env.optional("SHEETS_CREDENTIALS") or "").lower() == "service_account":
+            raise ConfigError(_SERVICE_ACCOUNT_REFUSED)
+        env.choice("SHEETS_CREDENTIALS", "caller", ["caller"])  # the only mode; kept for old deploys
         return cls(
-            callmarker_token=env.secret("CALLMARKER_TOKEN"),
+            callmarker_token=env.secret("CALLMARKER_TOKEN", "the CallMarker API token"),
             id_token_audiences=env.required_list(
                 "ID_TOKEN_AUDIENCES", "the OAuth client id(s) of the add-in"
+            ),
+            cursor_signing_key=env.secret(
+                "CURSOR_SIGNING_KEY", f"at least {MIN_CURSOR_KEY_BYTES} random bytes, base64url"
             ),
             allowed_emails=frozenset(env.items("ALLOWED_EMAILS", _email)),
             allowed_domains=frozenset(env.items("ALLOWED_DOMAINS", _domain)),
             callmarker_base_url=env.url("CALLMARKER_BASE_URL", DEFAULT_CALLMARKER_BASE_URL),
             id_token_certs_url=env.url("ID_TOKEN_CERTS_URL", DEFAULT_ID_TOKEN_CERTS_URL),
+            tokeninfo_url=env.url("TOKENINFO_URL", DEFAULT_TOKENINFO_URL),
             id_token_clock_skew_s=env.integer("ID_TOKEN_CLOCK_SKEW_S", 10, 0, 300),
             time_budget_s=env.number("TIME_BUDGET_S", 45.0, 1.0, 3600.0),
             callmarker_batch_size=env.integer("CALLMARKER_BATCH_SIZE", 500, 1, 10_000),
@@ -147,9 +189,6 @@ class Settings:
             callmarker_max_attempts=env.integer("CALLMARKER_MAX_ATTEMPTS", 5, 1, 20),
             max_rows=env.integer("MAX_ROWS", 50_000, 1, 1_000_000),
             default_region=env.region("DEFAULT_REGION", "IL"),
-            sheets_credentials=SheetsCredentials(
-                env.choice("SHEETS_CREDENTIALS", SheetsCredentials.CALLER, list(SheetsCredentials))
-            ),
             sheets_emulator_host=env.optional("SHEETS_EMULATOR_HOST"),
             log_level=env.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
         )
@@ -176,11 +215,11 @@ class _Env:
         value = self._environ.get(name, "").strip()
         return value or None
 
-    def secret(self, name: str) -> Secret:
+    def secret(self, name: str, what: str) -> Secret:
         # Never strip a secret's inside, never quote it back: only its absence is reported.
         value = self._environ.get(name, "").strip()
         if not value:
-            raise ConfigError(f"{name} is required: the CallMarker API token (keep it in Secret Manager)")
+            raise ConfigError(f"{name} is required: {what} (keep it in Secret Manager)")
         return Secret(value)
 
     def required_list(self, name: str, what: str) -> tuple[str, ...]:

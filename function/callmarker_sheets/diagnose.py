@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from google.auth.credentials import Credentials
 
@@ -29,6 +29,8 @@ from callmarker_sheets.auth import (
     Caller,
     CertificatesUnavailable,
     Forbidden,
+    SheetsTokenMismatch,
+    VerificationUnavailable,
     sheets_credentials,
     verify_caller,
 )
@@ -43,6 +45,7 @@ from callmarker_sheets.sheet import (
     SheetUnavailable,
     connect,
 )
+from callmarker_sheets.upload import MAX_SHEET_ID, SPREADSHEET_ID
 
 __all__ = ["ACTION", "Check", "Diagnosis", "diagnose", "is_diagnosis"]
 
@@ -54,6 +57,7 @@ SIGNATURE_REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
 SHEETS_CHECK_S = 20.0
 
 OpenSheet = Callable[[Credentials, str, int, Settings], Sheet]
+SheetsCredentials = Callable[[str | None, Caller, Settings], Credentials]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ class Diagnosis:
         return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
 
 
-def is_diagnosis(body: object) -> bool:
+def is_diagnosis(body: object) -> TypeGuard[dict[str, Any]]:
     """Whether a request body asks for the checklist."""
     return isinstance(body, dict) and body.get("action") == ACTION
 
@@ -99,6 +103,7 @@ def diagnose(
     revision: str | None,
     open_sheet: OpenSheet = _open_sheet,
     verify: Callable[[str | None, Settings], Caller] = verify_caller,
+    credentials_for: SheetsCredentials = sheets_credentials,
 ) -> Diagnosis:
     """The checklist for one caller. ``settings`` is the function's configuration, or why it has none."""
     version = Check(
@@ -135,7 +140,14 @@ def diagnose(
     if caller is None:
         sheets = Check("Google Sheets", None, "Not checked: the sign-in was not accepted.")
     else:
-        sheets = _sheets(sheets_token, body, settings, open_sheet)
+        sheets = _sheets(
+            sheets_token,
+            caller,
+            body=body,
+            settings=settings,
+            open_sheet=open_sheet,
+            credentials_for=credentials_for,
+        )
     token = Check("CallMarker token", True, "Configured (from Secret Manager).")
     return Diagnosis((sign_in, sheets, token, version))
 
@@ -212,23 +224,44 @@ def _sign_in_fix(exc: AuthError, audience: str | None, email: str | None) -> str
 
 
 def _sheets(
-    sheets_token: str | None, body: Mapping[str, Any], settings: Settings, open_sheet: OpenSheet
+    sheets_token: str | None,
+    caller: Caller,
+    *,
+    body: Mapping[str, Any],
+    settings: Settings,
+    open_sheet: OpenSheet,
+    credentials_for: SheetsCredentials,
 ) -> Check:
     name = "Google Sheets"
     spreadsheet_id, gid = body.get("spreadsheet_id"), body.get("sheet_id", 0)
-    if not isinstance(spreadsheet_id, str) or not spreadsheet_id.strip():
+    if not isinstance(spreadsheet_id, str) or not SPREADSHEET_ID.match(spreadsheet_id):
         return Check(name, None, "Not checked: no spreadsheet was named.", "Test again from a spreadsheet.")
-    if isinstance(gid, bool) or not isinstance(gid, int) or gid < 0:
+    if isinstance(gid, bool) or not isinstance(gid, int) or not 0 <= gid <= MAX_SHEET_ID:
         gid = 0
     try:
-        credentials = sheets_credentials(settings, sheets_token)
-        sheet = open_sheet(credentials, spreadsheet_id.strip(), gid, settings)
-    except AuthError:
+        credentials = credentials_for(sheets_token, caller, settings)
+        sheet = open_sheet(credentials, spreadsheet_id, gid, settings)
+    except SheetsTokenMismatch:
         return Check(
             name,
             False,
-            "The add-in sent no Google Sheets token.",
-            "Push the add-in again with deploy/apps_script.sh: it sends the token with every call.",
+            "The Google Sheets token the add-in sent belongs to another account than the one signed in.",
+            "Reload the spreadsheet, signed in with one Google account only, and test again.",
+        )
+    except VerificationUnavailable:
+        return Check(
+            name,
+            False,
+            "Google could not confirm the add-in's Google Sheets token right now.",
+            "Test again in a minute.",
+        )
+    except AuthError as exc:
+        return Check(
+            name,
+            False,
+            f"The add-in's Google Sheets token was not accepted: {exc.message}",
+            "Reload the spreadsheet and allow the add-in again; if it persists, push the add-in again "
+            "with deploy/apps_script.sh.",
         )
     except SheetsApiDisabled:
         return Check(

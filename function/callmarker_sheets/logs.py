@@ -1,20 +1,20 @@
 """Structured logs: one JSON object per line on stdout, in the shape Cloud Logging reads.
 
-Every record passes through a filter that masks phone numbers and removes tokens before it is written.
+Every record passes through a filter that applies the package's one redaction (``redaction.py``):
+secrets in every form, tokens and phone numbers are masked before a line is written.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from callmarker_sheets.config import Secret
+from callmarker_sheets.redaction import Redactor, redact
 
 __all__ = ["LOGGER_NAME", "TRACE_FIELD", "JsonFormatter", "RedactingFilter", "configure_logging", "redact"]
 
@@ -23,79 +23,38 @@ LOGGER_NAME = "callmarker_sheets"
 #: Cloud Logging groups the lines of one request under this field; pass it as ``extra={"trace": ...}``.
 TRACE_FIELD = "logging.googleapis.com/trace"
 
-# A run of 7 or more digits, optionally with a leading + and single spaces or dashes between digits:
-# 054-700-0000, +972 54 700 0000, 0547000000. Longer runs (ids, dates) are masked too: over-masking
-# a log line costs little, a leaked number costs a customer's privacy.
-_PHONE = re.compile(r"\+?\d(?:[ \-]?\d){6,}")
-_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
-# JWTs (ID tokens) and Google OAuth access tokens, even without the word Bearer before them.
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*")
-_GOOGLE_ACCESS_TOKEN = re.compile(r"\bya29\.[A-Za-z0-9_\-.]+")
-_MASK = "***"
-
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and becomes a field.
 _RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with the given secrets, bearer tokens and phone numbers masked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _MASK)
-    text = _BEARER.sub("Bearer " + _MASK, text)
-    text = _JWT.sub(_MASK, text)
-    text = _GOOGLE_ACCESS_TOKEN.sub(_MASK, text)
-    return _PHONE.sub(_mask_phone, text)
-
-
-def _mask_phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return f"***-**-{digits[-3:]}"
-
-
 class RedactingFilter(logging.Filter):
-    """Rewrites each record so its message, its exception text and its string fields are redacted.
+    """Rewrites each record so its message, its exception text and its fields are redacted.
 
     It sits on the handler, not the logger: a logger's filters do not see its children's records.
     """
 
     def __init__(self, secrets: Iterable[str | Secret] = ()) -> None:
         super().__init__()
-        self._secrets = tuple(s.reveal() if isinstance(s, Secret) else s for s in secrets)
+        self._redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # mismatched %-args: keep the template rather than raise here
             message = str(record.msg)
-        record.msg = redact(message, self._secrets)
+        record.msg = self._redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self._secrets)
+            record.exc_text = self._redact(record.exc_text)
         record.exc_info = None  # the text above is all the formatter may use
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self._secrets)
+            record.stack_info = self._redact(record.stack_info)
         for key, value in list(record.__dict__.items()):
             if key not in _RECORD_ATTRIBUTES:
-                setattr(record, key, self._clean(value))
+                setattr(record, key, self._redact.clean(value))
         return True
-
-    def _clean(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return redact(value, self._secrets)
-        if isinstance(value, Secret):
-            return _MASK
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            value = dataclasses.asdict(value)
-        if isinstance(value, dict):
-            return {str(k): self._clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            return [self._clean(v) for v in value]
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        return redact(str(value), self._secrets)
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,21 +1,23 @@
 """The Google Sheets edge: read the selected rows of a sheet, write each row's status back.
 
 Every step costs a fixed number of Sheets API calls, whatever the number of rows: open is one
-``spreadsheets.get``, read is two ``values.batchGet``, write is one ``values.batchGet`` and one
-``values.batchUpdate`` (plus one ``spreadsheets.batchUpdate`` the first time the status columns do
-not fit in the grid). Calls that Google answers with 429 or 5xx are retried with the shared
-:class:`~callmarker_sheets.retry.RetryPolicy`, never past the step's deadline. A read whose
-``values:batchGet`` URL would be longer than :data:`MAX_URL_BYTES` (many ranges, a long non-Latin sheet
-title) is sent as ``values:batchGetByDataFilter``, a POST that carries the ranges in its body.
+``spreadsheets.get`` and one ``spreadsheets.batchUpdate`` that changes nothing (Google accepts it only
+from someone who may edit the spreadsheet), read is two ``values.batchGet``, write is one
+``values.batchGet`` and one ``values.batchUpdate`` (plus one ``spreadsheets.batchUpdate`` the first
+time the status columns do not fit in the grid). Calls that Google answers with 429 or 5xx are retried
+with the shared :class:`~callmarker_sheets.retry.RetryPolicy`, never past the step's deadline. A read
+whose ``values:batchGet`` URL would be longer than :data:`MAX_URL_BYTES` (many ranges, a long non-Latin
+sheet title) is sent as ``values:batchGetByDataFilter``, a POST that carries the ranges in its body.
 
-Errors (each raised ``from`` gspread's ``APIError`` or the ``requests`` exception underneath)::
+Errors (each raised ``from`` gspread's ``APIError`` or the ``requests`` exception underneath; each
+carries the HTTP status and code the function answers with, see ``errors.py``)::
 
-    SheetError                 anything else Google refused (a bad range, a bad request)
-    ├── SheetNotFound          404: no such spreadsheet, or no sheet with that gid
-    ├── SheetAccessDenied      401/403: the user may not read or edit it, or must sign in again
-    │   └── SheetsApiDisabled  403: the Sheets API is not enabled in the Cloud project of the token
+    SheetError                 400 anything else Google refused (a bad range, a bad request)
+    ├── SheetNotFound          404 no such spreadsheet, or no sheet with that gid
+    ├── SheetAccessDenied      403 the user may not read or edit it, or must sign in again
+    │   └── SheetsApiDisabled  403 the Sheets API is not enabled in the Cloud project of the token
     ├── SheetQuotaExceeded     429 still answered after the last attempt (or when time ran out)
-    └── SheetUnavailable       5xx or no answer (network, timeout) after the last attempt
+    └── SheetUnavailable       503 5xx or no answer (network, timeout) after the last attempt
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 from requests.adapters import BaseAdapter, HTTPAdapter
 
+from callmarker_sheets.errors import ServiceError
+from callmarker_sheets.redaction import redact_secrets
 from callmarker_sheets.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -96,14 +100,22 @@ _API_DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
 _BATCH_GET_BY_DATA_FILTER_URL = "https://sheets.googleapis.com/v4/spreadsheets/%s/values:batchGetByDataFilter"
 
 _SPREADSHEET_FIELDS = "properties.title,properties.locale,properties.timeZone,sheets.properties"
+#: Google's limit on the characters of one cell; a status cell is cut below it.
+MAX_CELL_CHARS = 50_000
+#: What the edit check looks for, and puts back if it ever found it: the check changes nothing.
+EDIT_CHECK_TEXT = "callmarker-sheets: may this account edit the spreadsheet?"
 _REGION = re.compile(r"^[A-Za-z]{2}$")
 
 
 # ---------------------------------------------------------------------------------------------- errors
 
 
-class SheetError(Exception):
-    """Google Sheets refused or could not do what was asked. The message says what a user can do."""
+class SheetError(ServiceError):
+    """Google Sheets refused or could not do what was asked. The message says what a user can do;
+    ``status`` is Google's HTTP status, when it answered."""
+
+    http_status = 400
+    code = "sheets_refused"
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -113,21 +125,35 @@ class SheetError(Exception):
 class SheetNotFound(SheetError):
     """No such spreadsheet (or not shared with the user), or no sheet with that gid in it."""
 
+    http_status = 404
+    code = "not_found"
+
 
 class SheetAccessDenied(SheetError):
     """The user may not read or edit the spreadsheet, or their sign-in has expired."""
+
+    http_status = 403
+    code = "no_access"
 
 
 class SheetsApiDisabled(SheetAccessDenied):
     """Google Sheets API is not enabled in the Cloud project the user's token was issued for."""
 
+    code = "sheets_api_disabled"
+
 
 class SheetQuotaExceeded(SheetError):
     """Google kept answering 429 (too many requests per minute) until the last attempt."""
 
+    http_status = 429
+    code = "sheets_quota"
+
 
 class SheetUnavailable(SheetError):
     """Google answered 5xx, or did not answer at all, until the last attempt."""
+
+    http_status = 503
+    code = "sheets_unavailable"
 
 
 # ----------------------------------------------------------------------------------------- connection
@@ -259,9 +285,7 @@ def _api_disabled(response: requests.Response) -> bool:
 
 def _sheet_error(error: APIError, attempts: int, secrets: Sequence[str]) -> SheetError:
     code = error.response.status_code
-    said = str(error.error.get("message") or "").strip()
-    for secret in secrets:
-        said = said.replace(secret, "[redacted]")
+    said = redact_secrets(str(error.error.get("message") or "").strip(), secrets)
     google = f" (Google said: {said})" if said else ""
     if code == 404:
         return SheetNotFound(
@@ -599,6 +623,31 @@ class WriteReport:
 # -------------------------------------------------------------------------------------------- sheet
 
 
+def _check_can_edit(http: HTTPClient, spreadsheet_id: str, gid: int) -> None:
+    """Ask Google to replace, in the sheet's first cell, a text by itself: a write that changes nothing
+    and that Google refuses (403, SheetAccessDenied) to anyone who may only view or comment.
+
+    The Sheets API has no "can edit" field and Drive's ``capabilities.canEdit`` needs a Drive scope the
+    add-in does not hold; this asks with the spreadsheets scope alone, and proves exactly what a step
+    needs: that its statuses can be written.
+    """
+    first_cell = {
+        "sheetId": gid,
+        "startRowIndex": 0,
+        "endRowIndex": 1,
+        "startColumnIndex": 0,
+        "endColumnIndex": 1,
+    }
+    find = {
+        "find": EDIT_CHECK_TEXT,
+        "replacement": EDIT_CHECK_TEXT,
+        "matchCase": True,
+        "matchEntireCell": True,
+        "range": first_cell,
+    }
+    http.batch_update(spreadsheet_id, {"requests": [{"findReplace": find}]})
+
+
 class Sheet:
     """One sheet (tab) of a spreadsheet: read a selection, write statuses, in constant calls."""
 
@@ -608,7 +657,8 @@ class Sheet:
 
     @classmethod
     def open(cls, client: gspread.Client, spreadsheet_id: str, gid: int) -> Sheet:
-        """Fetch the spreadsheet's properties and find the sheet by gid, in one call."""
+        """Fetch the spreadsheet's properties and find the sheet by gid, then prove that the user may
+        edit it, before any cell is read: two calls."""
         meta = client.http_client.spreadsheets_get(spreadsheet_id, params={"fields": _SPREADSHEET_FIELDS})
         props = meta.get("properties", {})
         for sheet in meta.get("sheets", []):
@@ -625,6 +675,7 @@ class Sheet:
                     row_count=int(grid.get("rowCount", 0)),
                     column_count=int(grid.get("columnCount", 0)),
                 )
+                _check_can_edit(client.http_client, spreadsheet_id, int(gid))
                 return cls(client.http_client, info)
         raise SheetNotFound(
             f"The spreadsheet has no sheet with gid {gid}: it may have been deleted. Select the rows "
@@ -839,7 +890,7 @@ class Sheet:
         for col_lo, col_hi in _runs(by_index):
             getters = [by_index[c] for c in range(col_lo, col_hi + 1)]
             for row_lo, row_hi in _runs(targets):
-                values = [[str(get(targets[r])) for get in getters] for r in range(row_lo, row_hi + 1)]
+                values = [[_cell(get(targets[r])) for get in getters] for r in range(row_lo, row_hi + 1)]
                 data.append(
                     {
                         "range": a1_block(self.info.sheet_title, row_lo, col_lo + 1, row_hi, col_hi + 1),
@@ -847,3 +898,15 @@ class Sheet:
                     }
                 )
         return data
+
+
+def _cell(value: object) -> str:
+    """A status value as written: below Google's limit on a cell, which counts UTF-16 code units."""
+    text = str(value)
+    if len(text) < MAX_CELL_CHARS // 2:  # even if every character took two units
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) // 2 < MAX_CELL_CHARS:
+        return text
+    # Room for the ellipsis; a character cut in half at the end is dropped.
+    return units[: 2 * (MAX_CELL_CHARS - 2)].decode("utf-16-le", errors="ignore") + "…"

@@ -5,20 +5,21 @@ works within a time budget; when the budget runs low it starts no new batch, wri
 and answers ``done: false`` with a cursor. The next call, with that cursor, goes on where it stopped.
 
 The cursor is the job's progress, carried by the caller: the rows already finished, the counts so
-far, the first errors and the rows worth retrying. It is bound to its job by a hash of the request,
-so a cursor cannot be replayed against another sheet or selection. It holds no phone number.
+far, the first errors and the rows worth retrying. It is signed with the deploy's key for the caller
+and bound to its job by a hash of the request (``cursor.py``), so it can be neither forged nor
+replayed against another sheet, selection or person. It holds no phone number.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import itertools
 import json
 import logging
+import math
 import queue
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -38,6 +39,8 @@ from callmarker_sheets.callmarker import (
     UploadReport,
 )
 from callmarker_sheets.config import Settings
+from callmarker_sheets.cursor import CursorSeal, CursorTooLarge
+from callmarker_sheets.errors import BadRequest, CursorInvalid, PayloadTooLarge, ServiceError
 from callmarker_sheets.fields import HeaderError, map_headers
 from callmarker_sheets.logs import redact
 from callmarker_sheets.model import Outcome, RowError, RowResult, UploadItem
@@ -69,34 +72,34 @@ SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT
 MIN_WRITE_RESERVE_S = 1.0
 #: No batch is started later than this before the time kept for writing (batches in flight finish).
 START_MARGIN_S = 1.0
-CURSOR_VERSION = 1
-#: The options a request may carry, with their types (anything else is refused, naming it).
-_OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
-    "campaign": (str, int),
-    "agent_name": (str,),
-    "override": (bool,),
-    "unique": (bool,),
-    "status": (int, str),
-    "international": (bool,),
-    "default_region": (str,),
-    "batch_size": (int,),
-    "header_row": (int,),
-}
+#: The largest request body taken, in bytes (the cursor and the selection included).
+MAX_BODY_BYTES = 256 * 1024
+#: How deep a request's JSON may nest: a request needs three levels (body, rows, a pair).
+MAX_JSON_DEPTH = 8
+#: The most [first, last] pairs in ``rows``: the add-in sends one per selected range, and a retry one per
+#: run of failed rows, far fewer than this.
+MAX_INTERVALS = 10_000
+#: Google Sheets holds at most 10 million cells in a spreadsheet, so no row number is larger.
+MAX_SHEET_ROWS = 10_000_000
+#: Sheet ids (gids) are 32-bit numbers in the Sheets API.
+MAX_SHEET_ID = 2**31 - 1
+#: Google's file ids: letters, digits, "-" and "_" (44 of them in a spreadsheet made today).
+SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
+#: The most rows a job's cursor may say are done: MAX_ROWS can be set up to this.
+MAX_JOB_ROWS = 1_000_000
+_BODY_FIELDS = frozenset(
+    {"spreadsheet_id", "sheet_id", "mode", "action", "options", "rows", "cursor", "lang"}
+)
+#: The languages the add-in asks answers in.
+LANGUAGES = ("en", "he")
+_COUNT_NAMES = frozenset(outcome.value for outcome in Outcome)
 
 
-class JobError(Exception):
-    """The job cannot go on; ``http_status`` and ``message`` are what the caller is answered."""
+class JobError(ServiceError):
+    """The job cannot go on; ``http_status``, ``code`` and ``message`` are what the caller is answered."""
 
     http_status = 400
     code = "bad_request"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class BadRequest(JobError):
-    pass
 
 
 class TooManyRows(JobError):
@@ -131,12 +134,110 @@ class CallMarkerUnreadable(JobError):
     code = "callmarker_unreadable"
 
 
+class ProgressTooLarge(JobError):
+    """The job's progress no longer fits in a cursor (only a selection of very many separate rows)."""
+
+    http_status = 413
+    code = "cursor_too_large"
+
+
 # --------------------------------------------------------------------------------------- request
+
+
+def parse_body(raw: bytes) -> object:
+    """The request body as JSON, strictly: at most ``MAX_BODY_BYTES``, UTF-8, nested at most
+    ``MAX_JSON_DEPTH`` deep, no NaN or Infinity, no key given twice."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} kB.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body must be JSON in UTF-8.") from None
+    if _nests_deeper(text, MAX_JSON_DEPTH):
+        raise BadRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        return json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_no_repeated_keys
+        )
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError, as are the hooks' refusals
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+def _nests_deeper(text: str, limit: int) -> bool:
+    """Whether the brackets of a JSON text nest deeper than ``limit`` (those in strings do not count).
+
+    Each pass strips the innermost pairs, in C; a pair still there after ``limit`` passes is deeper.
+    """
+    skeleton = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(limit):
+        skeleton = _INNERMOST.sub("", skeleton)
+        if not skeleton:
+            return False
+    return _INNERMOST.search(skeleton) is not None
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number too large")
+    return value
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    body = dict(pairs)
+    if len(body) != len(pairs):
+        raise ValueError("a key given twice")
+    return body
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _text(value: object, longest: int) -> bool:
+    return isinstance(value, str) and len(value) <= longest
+
+
+#: Every option a request may carry: what it must be, checked before anything is read or sent.
+#: (What its value means is checked with the sheet's columns: ``validate.check_job_options``.)
+_OPTIONS: Mapping[str, tuple[Callable[[object], bool], str]] = {
+    "campaign": (
+        lambda v: _text(v, 100) or _whole(v, 1, 10**15),
+        "a campaign id (digits)",
+    ),
+    "agent_name": (lambda v: _text(v, 200), "an agent's name of at most 200 characters"),
+    "override": (lambda v: isinstance(v, bool), "true or false"),
+    "unique": (lambda v: isinstance(v, bool), "true or false"),
+    "international": (lambda v: isinstance(v, bool), "true or false"),
+    "status": (lambda v: _whole(v, 0, 1000) or _text(v, 10), "a customer status number"),
+    "default_region": (lambda v: _text(v, 8), "a two-letter country code"),
+    "batch_size": (lambda v: _whole(v, 1, 1000), "a whole number from 1 to 1000"),
+    "header_row": (
+        lambda v: _whole(v, 1, MAX_SHEET_ROWS),
+        f"a row number from 1 to {MAX_SHEET_ROWS:,}",
+    ),
+}
+
+
+def _named(name: object) -> str:
+    """A name from the request, quoted for a message: cut short, so a message stays a sentence."""
+    text = json.dumps(name, ensure_ascii=False)
+    return text if len(text) <= 42 else text[:40] + '…"'
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """What the add-in asked for, checked. Built by :meth:`from_json`; the same on every step."""
+    """What the add-in asked for, checked, and who asked. Built by :meth:`from_json`; the same on
+    every step. ``seal`` signs and opens the job's cursors for its caller."""
 
     spreadsheet_id: str
     sheet_id: int
@@ -144,62 +245,96 @@ class Job:
     rows: tuple[Interval, ...]
     action: Action
     options: Mapping[str, Any]
+    seal: CursorSeal = field(compare=False, repr=False)
     header_row: int = 1
     batch_size: int | None = None
+    #: The language of the person, for the words of the answer; not part of what the job is.
+    lang: str = "en"
 
     @classmethod
-    def from_json(cls, body: object) -> Job:
+    def from_json(cls, body: object, *, seal: CursorSeal) -> Job:
+        """The job a request body asks for, or ``BadRequest`` naming the first thing wrong with it.
+
+        Every field is checked for type and range here, before anything is read or sent; unknown fields
+        and options are refused rather than ignored.
+        """
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
+        for name in body:
+            if name not in _BODY_FIELDS:
+                raise BadRequest(f"Unknown field {_named(name)}.")
         spreadsheet_id = body.get("spreadsheet_id")
-        if not isinstance(spreadsheet_id, str) or not spreadsheet_id.strip():
-            raise BadRequest("spreadsheet_id is missing.")
+        if not isinstance(spreadsheet_id, str) or not SPREADSHEET_ID.match(spreadsheet_id):
+            raise BadRequest(
+                "spreadsheet_id must be the spreadsheet's id, as in its address: 20 to 100 letters, "
+                "digits, '-' or '_'."
+            )
         sheet_id = body.get("sheet_id")
-        if isinstance(sheet_id, bool) or not isinstance(sheet_id, int) or sheet_id < 0:
-            raise BadRequest("sheet_id must be the sheet's gid, a whole number.")
+        if not _whole(sheet_id, 0, MAX_SHEET_ID):
+            raise BadRequest("sheet_id must be the sheet's gid, a whole number of 0 or more.")
         mode = body.get("mode", "selected")
-        if mode not in MODES:
+        if not isinstance(mode, str) or mode not in MODES:
             raise BadRequest(f"mode must be one of {', '.join(MODES)}.")
         action = body.get("action", "upload")
-        if action not in ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             raise BadRequest(f"action must be one of {', '.join(ACTIONS)}.")
-        options = body.get("options") or {}
+        options = body.get("options", {})
         if not isinstance(options, dict):
             raise BadRequest("options must be a JSON object.")
         for name, value in options.items():
-            if name not in _OPTION_TYPES:
-                raise BadRequest(f"Unknown option {name!r}.")
-            wrong_bool = isinstance(value, bool) and bool not in _OPTION_TYPES[name]
-            if value is not None and (wrong_bool or not isinstance(value, _OPTION_TYPES[name])):
-                raise BadRequest(f"Option {name!r} has the wrong type.")
-        header_row = options.get("header_row", 1)
-        if header_row < 1:
-            raise BadRequest("header_row must be 1 or more.")
-        batch_size = options.get("batch_size")
-        if batch_size is not None and not 1 <= batch_size <= 1000:
-            raise BadRequest("batch_size must be between 1 and 1000.")
+            if name not in _OPTIONS:
+                raise BadRequest(f"Unknown option {_named(name)}.")
+            fits, what = _OPTIONS[name]
+            if value is not None and not fits(value):
+                raise BadRequest(f"Option {name!r} must be {what}.")
+        lang = body.get("lang", "en")
+        if not isinstance(lang, str) or lang not in LANGUAGES:
+            raise BadRequest(f"lang must be one of {', '.join(LANGUAGES)}.")
+        cursor = body.get("cursor")
+        if cursor is not None and not isinstance(cursor, str):
+            raise CursorInvalid("cursor must be the string the previous answer gave.")
         rows: tuple[Interval, ...] = ()
         if mode == "selected":
             rows = _parse_rows(body.get("rows"))
+        elif body.get("rows") is not None:
+            raise BadRequest("rows are sent only in selected mode; pending mode takes every pending row.")
+        header_row = options.get("header_row")
         return cls(
-            spreadsheet_id=spreadsheet_id.strip(),
-            sheet_id=sheet_id,
+            spreadsheet_id=spreadsheet_id,
+            sheet_id=cast(int, sheet_id),
             mode=mode,
             rows=rows,
             action=action,
             options={k: v for k, v in options.items() if v is not None},
-            header_row=header_row,
-            batch_size=batch_size,
+            seal=seal,
+            header_row=header_row if header_row is not None else 1,
+            batch_size=options.get("batch_size"),
+            lang=lang,
         )
 
     def key(self) -> str:
-        """A short hash of everything that defines the job: a cursor belongs to exactly one job."""
+        """A short hash of everything that defines the job, its caller included: a cursor belongs to
+        exactly one job of one person."""
         canonical = json.dumps(
-            [self.spreadsheet_id, self.sheet_id, self.mode, self.rows, self.action, dict(self.options)],
+            [
+                self.seal.subject,
+                self.spreadsheet_id,
+                self.sheet_id,
+                self.mode,
+                self.rows,
+                self.action,
+                dict(self.options),
+            ],
             sort_keys=True,
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def row_span(self) -> tuple[Interval, ...]:
+        """The rows the job may act on: the selection below the header row, or every row below it."""
+        if self.mode == "selected":
+            return merge_intervals(self.rows, first=self.header_row + 1)
+        return ((self.header_row + 1, MAX_SHEET_ROWS),)
 
     def job_options(self, *, default_region: str, locale: str | None, time_zone: str | None) -> JobOptions:
         o = self.options
@@ -224,15 +359,23 @@ class Job:
 def _parse_rows(value: object) -> tuple[Interval, ...]:
     if not isinstance(value, list) or not value:
         raise BadRequest("rows must list the selected rows as [first, last] pairs, e.g. [[2, 10]].")
+    if len(value) > MAX_INTERVALS:
+        raise BadRequest(
+            f"rows lists {len(value):,} separate ranges; a job takes at most {MAX_INTERVALS:,}. "
+            "Select fewer, larger ranges."
+        )
     rows: list[Interval] = []
     for pair in value:
         if (
             not isinstance(pair, list)
             or len(pair) != 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in pair)
+            or not all(_whole(n, 1, MAX_SHEET_ROWS) for n in pair)
             or pair[0] > pair[1]
         ):
-            raise BadRequest(f"rows: {json.dumps(pair)[:40]} is not a [first, last] pair of row numbers.")
+            raise BadRequest(
+                f"rows: {_named(pair)} is not a [first, last] pair of row numbers from 1 to "
+                f"{MAX_SHEET_ROWS:,}."
+            )
         rows.append((pair[0], pair[1]))
     return tuple(merge_intervals(rows))
 
@@ -242,48 +385,135 @@ def _parse_rows(value: object) -> tuple[Interval, ...]:
 
 @dataclass
 class Progress:
-    """What the job has done so far; travels as the opaque ``cursor`` between steps."""
+    """What the job has done so far; travels as the signed, opaque ``cursor`` between steps.
+
+    ``done`` and ``retry`` are sorted, disjoint row intervals, kept inside the job's rows.
+    """
 
     job: str
     done: list[Interval] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, Any]] = field(default_factory=list)
     retry: list[Interval] = field(default_factory=list)
+    seal: CursorSeal | None = field(default=None, repr=False, compare=False)
 
     def encode(self) -> str:
-        data = {
-            "v": CURSOR_VERSION,
+        """The cursor for the next step. The first errors are left out if the rest would not fit."""
+        if self.seal is None:
+            raise RuntimeError("a progress is encoded with its job's seal (Progress.decode gives it)")
+        payload: dict[str, Any] = {
             "job": self.job,
-            "done": self.done,
-            "counts": dict(self.counts),
-            "errors": self.errors,
-            "retry": self.retry,
+            "done": _pack(self.done),
+            "counts": {str(k): v for k, v in self.counts.items() if v},
+            "errors": self.errors[:MAX_ERRORS],
+            "retry": _pack(self.retry),
         }
-        raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        try:
+            return self.seal.seal(payload)
+        except CursorTooLarge:
+            pass
+        try:
+            return self.seal.seal({**payload, "errors": []})
+        except CursorTooLarge as exc:
+            raise ProgressTooLarge(
+                "The job's progress no longer fits in its cursor (the selection has too many separate "
+                'rows). The rows done so far have their status: run "Upload all pending rows" to go on.'
+            ) from exc
 
     @classmethod
-    def decode(cls, cursor: object, job: str) -> Progress:
+    def decode(cls, cursor: object, job: Job) -> Progress:
+        """The progress a cursor carries, checked: signed by this deploy for this job's caller, of this
+        job, and every interval clipped to the job's rows. Anything else is ``CursorInvalid``."""
         if cursor is None:
-            return cls(job)
-        if not isinstance(cursor, str):
-            raise BadRequest("cursor must be the string the previous answer gave.")
+            return cls(job.key(), seal=job.seal)
+        payload = job.seal.open(cursor)
+        if payload.get("job") != job.key():
+            raise CursorInvalid("cursor belongs to another job: start the job again.")
         try:
-            data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            if data["v"] != CURSOR_VERSION:
-                raise ValueError("version")
+            span = job.row_span()
             progress = cls(
-                job=str(data["job"]),
-                done=[(int(a), int(b)) for a, b in data["done"]],
-                counts=Counter({str(k): int(v) for k, v in data["counts"].items()}),
-                errors=[dict(e) for e in data["errors"]][:MAX_ERRORS],
-                retry=[(int(a), int(b)) for a, b in data["retry"]],
+                job=job.key(),
+                done=_clip(_unpack(payload["done"]), span),
+                counts=_counts(payload["counts"]),
+                errors=_errors(payload["errors"]),
+                retry=_clip(_unpack(payload["retry"]), span),
+                seal=job.seal,
             )
-        except (ValueError, KeyError, TypeError, binascii.Error, AttributeError) as exc:
-            raise BadRequest("cursor is not one this function gave: start the job again.") from exc
-        if progress.job != job:
-            raise BadRequest("cursor belongs to another job: start the job again.")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CursorInvalid("cursor is not one this function gave: start the job again.") from exc
+        if sum(hi - lo + 1 for lo, hi in progress.done) > MAX_JOB_ROWS:
+            raise CursorInvalid("cursor is not one this function gave: start the job again.")
         return progress
+
+
+def _pack(intervals: Sequence[Interval]) -> list[int]:
+    """Sorted disjoint intervals as the gaps and lengths between them: [[5, 9], [12, 12]] -> [5, 4, 3, 0].
+    Small numbers compress well, whatever the row numbers."""
+    flat: list[int] = []
+    end = 0
+    for lo, hi in intervals:
+        flat += [lo - end, hi - lo]
+        end = hi
+    return flat
+
+
+def _unpack(flat: object) -> list[Interval]:
+    if not isinstance(flat, list) or len(flat) % 2:
+        raise ValueError("intervals come in pairs")
+    intervals: list[Interval] = []
+    end = 0
+    for gap, length in zip(flat[::2], flat[1::2], strict=True):
+        if not _whole(gap, 1, MAX_SHEET_ROWS) or not _whole(length, 0, MAX_SHEET_ROWS):
+            raise ValueError("not an interval")
+        lo = end + gap
+        end = lo + length
+        if end > MAX_SHEET_ROWS:
+            raise ValueError("past the last row a sheet can have")
+        intervals.append((lo, end))
+    return intervals
+
+
+def _clip(intervals: Sequence[Interval], span: Sequence[Interval]) -> list[Interval]:
+    """The parts of sorted disjoint ``intervals`` inside sorted disjoint ``span``."""
+    clipped: list[Interval] = []
+    i = j = 0
+    while i < len(intervals) and j < len(span):
+        lo, hi = max(intervals[i][0], span[j][0]), min(intervals[i][1], span[j][1])
+        if lo <= hi:
+            clipped.append((lo, hi))
+        if intervals[i][1] < span[j][1]:
+            i += 1
+        else:
+            j += 1
+    return clipped
+
+
+def _counts(value: object) -> Counter[str]:
+    if not isinstance(value, dict):
+        raise ValueError("counts are an object")
+    counts: Counter[str] = Counter()
+    for name, n in value.items():
+        if name not in _COUNT_NAMES or not _whole(n, 0, MAX_JOB_ROWS):
+            raise ValueError("not a count")
+        counts[name] = n
+    return counts
+
+
+def _errors(value: object) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or len(value) > MAX_ERRORS:
+        raise ValueError("errors are a short list")
+    errors = []
+    for error in value:
+        if (
+            not isinstance(error, dict)
+            or set(error) != {"row", "column", "message"}
+            or not _whole(error["row"], 1, MAX_SHEET_ROWS)
+            or not (error["column"] is None or _text(error["column"], 1000))
+            or not _text(error["message"], 5000)
+        ):
+            raise ValueError("not an error")
+        errors.append(dict(error))
+    return errors
 
 
 # ------------------------------------------------------------------------------------------ step
@@ -354,7 +584,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     """Read -> validate -> upload -> write, within ``ctx.budget_s``; the answer says how far the job got."""
     started = ctx.clock()
     deadline = ctx.deadline if ctx.deadline is not None else started + ctx.budget_s
-    progress = Progress.decode(cursor, job.key())
+    progress = Progress.decode(cursor, job)
     info = ctx.sheet.info
 
     if job.mode == "selected":

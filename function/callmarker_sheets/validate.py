@@ -87,6 +87,16 @@ def isolate(text: str) -> str:
     return f"\u2068{text}\u2069" if _RIGHT_TO_LEFT.search(text) else text
 
 
+#: A value quoted in a message is cut to this many characters: the message is a sentence, the cell is
+#: right beside it, and a message cell must stay far below Google's limit on a cell.
+MAX_QUOTED_CHARS = 100
+
+
+def quoted(text: str) -> str:
+    """A cell's value as a message quotes it: cut short when it is long."""
+    return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
+
+
 def _trim(text: str) -> str:
     return text.strip(_TRIM)
 
@@ -623,7 +633,7 @@ class _RowValidator:
         width_f, width_r = len(texts), len(raw)
 
         def fail(header: str | None, text: str | None, reason: str) -> None:
-            message = f'{isolate(header or "")} "{text}" {reason}' if text is not None else reason
+            message = f'{isolate(header or "")} "{quoted(text)}" {reason}' if text is not None else reason
             errors.append(RowError(row, header, message))
 
         given: dict[str, str] = {}  # field -> the text of its cell, for messages

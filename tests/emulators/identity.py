@@ -1,7 +1,15 @@
-"""A stand-in for Google's ID token issuer: signs Google-style ID tokens and serves their certificates.
+"""A stand-in for Google's accounts: signs Google-style ID tokens, serves their certificates, and
+answers tokeninfo for the access tokens it granted.
 
 In-process (``CertsRequest``, a google-auth transport) for unit tests, or over HTTP (``create_app``,
-``python -m tests.emulators.identity --port N``) for the demo, with ID_TOKEN_CERTS_URL pointing at it.
+``python -m tests.emulators.identity --port N``) for the demo, with ID_TOKEN_CERTS_URL and
+TOKENINFO_URL pointing at it.
+
+Tokeninfo answers as ``https://oauth2.googleapis.com/tokeninfo`` does: ``GET ?access_token=...``, or
+``POST`` with the token in the form body or in ``Authorization: Bearer`` (as Google's client libraries
+ask). A known, unexpired token gets ``{"azp", "aud", "sub", "scope", "exp", "expires_in", "email",
+"email_verified", "access_type"}`` with the numbers and the flag as strings; anything else gets 400
+``{"error": "invalid_token", "error_description": "Invalid Value"}``.
 """
 
 from __future__ import annotations
@@ -12,12 +20,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import google.auth.transport
@@ -31,6 +41,9 @@ __all__ = [
     "CERTS_PATH",
     "DEFAULT_AUDIENCE",
     "DEFAULT_EMAIL",
+    "DEFAULT_SUBJECT",
+    "SHEETS_SCOPES",
+    "TOKENINFO_PATH",
     "CertsRequest",
     "TokenIssuer",
     "create_app",
@@ -38,10 +51,20 @@ __all__ = [
 ]
 
 CERTS_PATH = "/oauth2/v1/certs"
+TOKENINFO_PATH = "/tokeninfo"
 #: The URL the in-process transport answers by default (Google's own; nothing ever reaches it).
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 DEFAULT_AUDIENCE = "callmarker-sheets-test.apps.googleusercontent.com"
 DEFAULT_EMAIL = "dana@example.com"
+DEFAULT_SUBJECT = "1098765432101234567890"
+#: What ScriptApp.getOAuthToken() holds for the add-in (its manifest's scopes that Google grants a token).
+SHEETS_SCOPES = (
+    "https://www.googleapis.com/auth/spreadsheets",
+    "https://www.googleapis.com/auth/script.container.ui",
+    "https://www.googleapis.com/auth/script.external_request",
+    "openid",
+    "https://www.googleapis.com/auth/userinfo.email",
+)
 
 
 def _b64(data: bytes) -> str:
@@ -84,6 +107,10 @@ class TokenIssuer:
             .decode()
         )
         self._signer = crypt.RSASigner.from_string(self.private_key_pem, key_id=self.kid)
+        self._access_tokens: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        #: How many tokeninfo questions were asked, answered or not.
+        self.tokeninfo_requests = 0
 
     def certs_json(self) -> dict[str, str]:
         """``{kid: PEM certificate}``: the v1 format Google serves at oauth2/v1/certs."""
@@ -99,7 +126,7 @@ class TokenIssuer:
             "iss": "https://accounts.google.com",
             "aud": self.audience,
             "azp": self.audience,
-            "sub": "1098765432101234567890",
+            "sub": DEFAULT_SUBJECT,
             "email": DEFAULT_EMAIL,
             "email_verified": True,
             "hd": DEFAULT_EMAIL.partition("@")[2],
@@ -141,6 +168,46 @@ class TokenIssuer:
     def forged(self, **overrides: Any) -> str:
         """A token that claims this issuer's key id but is signed with another key."""
         return TokenIssuer(kid=self.kid, audience=self.audience).sign(**overrides)
+
+    def grant(
+        self,
+        token: str | None = None,
+        *,
+        sub: str = DEFAULT_SUBJECT,
+        email: str = DEFAULT_EMAIL,
+        scopes: Iterable[str] = SHEETS_SCOPES,
+        audience: str | None = None,
+        azp: str | None = None,
+        expires_in: int = 3600,
+        now: float | None = None,
+    ) -> str:
+        """An OAuth access token of ``sub`` (a fresh ``ya29.`` one unless ``token`` is given), issued to
+        ``audience`` (this issuer's by default), expiring in ``expires_in`` seconds from ``now``."""
+        token = token or "ya29." + secrets.token_urlsafe(48)
+        audience = audience or self.audience
+        with self._lock:
+            self._access_tokens[token] = {
+                "azp": azp or audience,
+                "aud": audience,
+                "sub": sub,
+                "scope": " ".join(scopes),
+                "exp": int(time.time() if now is None else now) + expires_in,
+                "email": email,
+            }
+        return token
+
+    def tokeninfo(self, token: str, *, now: float | None = None) -> dict[str, str] | None:
+        """What Google's tokeninfo says of an access token; None when it does not know it or it expired."""
+        with self._lock:
+            granted = self._access_tokens.get(token)
+        if granted is None:
+            return None
+        left = granted["exp"] - int(time.time() if now is None else now)
+        if left <= 0:
+            return None
+        answer = {k: str(v) for k, v in granted.items()}
+        answer.update(expires_in=str(left), email_verified="true", access_type="online")
+        return answer
 
     def service_account_info(
         self, email: str = "runtime@callmarker-test.iam.gserviceaccount.com"
@@ -211,27 +278,53 @@ def _certs_body(issuers: Iterable[TokenIssuer]) -> bytes:
     return json.dumps(certs).encode()
 
 
+def _tokeninfo_answer(issuer: TokenIssuer, environ: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    issuer.tokeninfo_requests += 1
+    token = (parse_qs(environ.get("QUERY_STRING", "")).get("access_token") or [""])[0]
+    if environ["REQUEST_METHOD"] == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = parse_qs(environ["wsgi.input"].read(length).decode("latin-1"))
+        token = (form.get("access_token") or [token])[0]
+        scheme, _, bearer = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "bearer" and bearer.strip():
+            token = bearer.strip()
+    answer = issuer.tokeninfo(token) if token else None
+    if answer is None:
+        return "400 Bad Request", {"error": "invalid_token", "error_description": "Invalid Value"}
+    return "200 OK", answer
+
+
 def create_app(issuer: TokenIssuer, *, max_age: int = 3600) -> Callable[..., Iterator[bytes]]:
-    """A WSGI app: ``GET /oauth2/v1/certs`` serves the certificates; ``POST /token`` with a JSON object
-    of claim overrides (``{"email": "a@b.c"}``) answers ``{"id_token": ...}`` signed by ``issuer``."""
+    """A WSGI app: ``GET /oauth2/v1/certs`` serves the certificates; ``/tokeninfo`` answers for the
+    access tokens ``issuer`` granted; ``POST /token`` with a JSON object of claim overrides
+    (``{"email": "a@b.c"}``) answers ``{"id_token": ...}`` signed by ``issuer``, and ``POST
+    /access_token`` with :meth:`TokenIssuer.grant`'s arguments (``{"sub": "...", "email": "..."}``)
+    answers ``{"access_token": ...}``."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         if method == "GET" and path == CERTS_PATH:
             start_response("200 OK", list(_certs_headers(max_age).items()))
             return iter([_certs_body([issuer])])
-        if method == "POST" and path == "/token":
+        if method in ("GET", "POST") and path == TOKENINFO_PATH:
+            status, answer = _tokeninfo_answer(issuer, environ)
+            start_response(status, [("Content-Type", "application/json; charset=UTF-8")])
+            return iter([json.dumps(answer).encode()])
+        if method == "POST" and path in ("/token", "/access_token"):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             try:
                 overrides = json.loads(environ["wsgi.input"].read(length) or b"{}")
                 if not isinstance(overrides, dict):
                     raise ValueError("claims must be a JSON object")
-                token = issuer.sign(**overrides)
+                if path == "/token":
+                    answer = {"id_token": issuer.sign(**overrides)}
+                else:
+                    answer = {"access_token": issuer.grant(**overrides)}
             except (ValueError, TypeError) as exc:
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return iter([json.dumps({"error": str(exc)}).encode()])
             start_response("200 OK", [("Content-Type", "application/json")])
-            return iter([json.dumps({"id_token": token}).encode()])
+            return iter([json.dumps(answer).encode()])
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return iter([b"not found"])
 
@@ -261,7 +354,9 @@ def main(argv: list[str] | None = None) -> None:
     issuer = TokenIssuer(audience=args.audience)
     server = make_server("127.0.0.1", args.port, create_app(issuer))
     print(f"ID_TOKEN_CERTS_URL=http://127.0.0.1:{server.server_port}{CERTS_PATH}", flush=True)
+    print(f"TOKENINFO_URL=http://127.0.0.1:{server.server_port}{TOKENINFO_PATH}", flush=True)
     print(f"POST http://127.0.0.1:{server.server_port}/token for a signed ID token", flush=True)
+    print(f"POST http://127.0.0.1:{server.server_port}/access_token for a Sheets access token", flush=True)
     server.serve_forever()
 
 

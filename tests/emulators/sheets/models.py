@@ -29,11 +29,13 @@ from .cells import (
     user_entered,
     value_of,
 )
-from .controls import Controls
+from .controls import WRITE_CALLS, Controls
 from .exceptions import ApiError, DriveError, bad_request, not_found, permission_denied
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 DEFAULT_ROWS, DEFAULT_COLS = 1000, 26
+#: Google's limit on the characters of one cell.
+MAX_CELL_CHARS = 50_000
 _GOOGLE_ID = re.compile(r"^[A-Za-z0-9_-]{44}$")
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
@@ -348,6 +350,10 @@ class Sheet:
 SKIP = object()  # a null in written values: leave the cell alone
 
 
+#: Who may do what with a spreadsheet, from least to most.
+ROLES = ("reader", "commenter", "writer", "owner")
+
+
 class Spreadsheet:
     def __init__(self, spreadsheet_id: str, title: str, *, locale: str = "en_US", time_zone: str = "Etc/GMT"):
         self.id = spreadsheet_id
@@ -357,6 +363,20 @@ class Spreadsheet:
         self.extra: dict[str, Any] = {}
         self.sheets: list[Sheet] = []
         self.created = self.modified = _now()
+        # None: made outside any account (through the API, or by a test without an owner), and open to
+        # every token, as the emulator always was. Otherwise Drive's sharing: email -> role.
+        self.owner: str | None = None
+        self.shares: dict[str, str] = {}
+
+    def role(self, email: str | None) -> str | None:
+        """What the account may do with this spreadsheet: one of ROLES, or None (it cannot open it)."""
+        if self.owner is None:
+            return "owner"
+        if email is None:
+            return None
+        if email == self.owner:
+            return "owner"
+        return self.shares.get(email)
 
     @property
     def rules(self) -> Locale:
@@ -426,6 +446,7 @@ class SheetsBackend:
         self._random = random.Random(seed)
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.issued: set[str] = set()  # every id handed out, kept across resets: those are 404 once gone
+        self.accounts: dict[str, str] = {}  # access token -> the account's email, kept across resets
 
     def reset(self) -> None:
         """Forget every spreadsheet and every control setting."""
@@ -458,6 +479,49 @@ class SheetsBackend:
     def reset_calls(self) -> None:
         self.controls.reset_calls()
 
+    # -- accounts and sharing
+
+    def sign_in(self, token: str, email: str) -> None:
+        """Make ``token`` an access token of the account ``email`` (Google knows whose each token is)."""
+        with self._lock:
+            self.accounts[token] = email.lower()
+
+    def share(self, spreadsheet_id: str, email: str, role: str) -> None:
+        """Share a spreadsheet with an account as ``reader``, ``commenter`` or ``writer``."""
+        if role not in ROLES[:-1]:
+            raise ValueError(f"share as one of {', '.join(ROLES[:-1])}, not {role!r}")
+        with self._lock:
+            spreadsheet = self.spreadsheets[spreadsheet_id]
+            if spreadsheet.owner is None:
+                raise ValueError("a spreadsheet without an owner is open to every account already")
+            spreadsheet.shares[email.lower()] = role
+
+    def authorize(self, kind: str, file_id: str | None, authorization: str | None) -> None:
+        """Refuse a call the token's account may not make, as Google does: Sheets answers 403 to an
+        account that cannot open the spreadsheet and to one that may not edit it but tries to write;
+        Drive hides a file its account cannot open (404) and lets only the owner delete it."""
+        if file_id is None:
+            return
+        with self._lock:
+            spreadsheet = self.spreadsheets.get(file_id)
+            if spreadsheet is None or spreadsheet.owner is None:
+                return  # unknown ids are answered by the handlers; open spreadsheets admit everyone
+            scheme, _, token = (authorization or "").strip().partition(" ")
+            email = self.accounts.get(token.strip() if scheme.lower() == "bearer" else scheme)
+            role = spreadsheet.role(email)
+        if kind.startswith("drive."):
+            if role is None:
+                raise DriveError(404, f"File not found: {file_id}.", reason="notFound")
+            if kind == "drive.files.delete" and role != "owner":
+                raise DriveError(
+                    403,
+                    "The user does not have sufficient permissions for this file.",
+                    reason="insufficientFilePermissions",
+                )
+            return
+        if role is None or (kind in WRITE_CALLS and ROLES.index(role) < ROLES.index("writer")):
+            raise permission_denied()
+
     # -- lookup
 
     def _new_id(self) -> str:
@@ -488,10 +552,13 @@ class SheetsBackend:
         locale: str = "en_US",
         time_zone: str = "Etc/GMT",
         sheets: Iterable[dict[str, Any]] | None = None,
+        owner: str | None = None,
     ) -> Spreadsheet:
-        """A new spreadsheet with one 1000x26 sheet (or the sheets given, as SheetProperties)."""
+        """A new spreadsheet with one 1000x26 sheet (or the sheets given, as SheetProperties). With an
+        ``owner`` (an email), only the owner and the accounts it is shared with may use it."""
         with self._lock:
             spreadsheet = Spreadsheet(self._new_id(), title, locale=locale, time_zone=time_zone)
+            spreadsheet.owner = owner.lower() if owner else None
             for i, props in enumerate(sheets or [{}]):
                 grid = props.get("gridProperties", {})
                 sheet_id = props.get("sheetId", 0 if i == 0 else self._new_sheet_id(spreadsheet))
@@ -831,6 +898,14 @@ class SheetsBackend:
             raise _grid_error(sheet, max(r0, min(r0 + height, sheet.row_count)), c0)
         if not height and (r0 >= sheet.row_count or c0 >= sheet.col_count):
             raise _grid_error(sheet, r0, c0)
+        for row in values:
+            for value in row:
+                # Google counts a cell's characters in UTF-16 code units, as its editor does.
+                if isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > MAX_CELL_CHARS:
+                    raise bad_request(
+                        f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
+                        "single cell."
+                    )
         return _WritePlan(sheet, r0, c0, values, ref)
 
     def _apply_write(self, spreadsheet: Spreadsheet, plan: _WritePlan, option: str) -> dict[str, Any]:
@@ -1254,6 +1329,61 @@ class SheetsBackend:
             else:
                 continue
         return cell.simplified()
+
+    def _req_findReplace(self, spreadsheet: Spreadsheet, args: dict[str, Any], where: str) -> dict[str, Any]:
+        """Replace text in the values of cells (formulas are not searched: includeFormulas is refused)."""
+        find = args.get("find")
+        if not isinstance(find, str) or not find:
+            raise bad_request(f"Invalid {where}: find must not be empty.")
+        replacement = args.get("replacement") or ""
+        scopes = [name for name in ("range", "sheetId") if args.get(name) is not None]
+        scopes += ["allSheets"] if args.get("allSheets") is True else []
+        if len(scopes) != 1:
+            raise bad_request(f"Invalid {where}: exactly one of range, sheetId or allSheets must be set.")
+        if args.get("includeFormulas"):
+            raise bad_request(f"Invalid {where}: this emulator does not search formulas.")
+        if scopes == ["range"]:
+            sheet, r0, r1, c0, c1 = self._grid_range(spreadsheet, args["range"], where)
+            areas = [(sheet, r0, r1, c0, c1)]
+        elif scopes == ["sheetId"]:
+            sheet = spreadsheet.sheet_by_id(args["sheetId"], where)
+            areas = [(sheet, 0, sheet.row_count, 0, sheet.col_count)]
+        else:
+            areas = [(sheet, 0, sheet.row_count, 0, sheet.col_count) for sheet in spreadsheet.sheets]
+        flags = 0 if args.get("matchCase") else re.IGNORECASE
+        pattern = re.compile(find if args.get("searchByRegex") else re.escape(find), flags)
+        entire = bool(args.get("matchEntireCell"))
+        occurrences = values = 0
+        rows: set[tuple[int, int]] = set()
+        sheets: set[int] = set()
+        for sheet, r0, r1, c0, c1 in areas:
+            for r in range(r0, min(r1, len(sheet.data))):
+                row = sheet.data[r]
+                for c in range(c0, min(c1, len(row) if row else 0)):
+                    entry = row[c]  # type: ignore[index]
+                    text = value_of(entry)
+                    if not isinstance(text, str) or (isinstance(entry, Cell) and entry.formula):
+                        continue
+                    if entire:
+                        found = 1 if pattern.fullmatch(text) else 0
+                        new = replacement if found else text
+                    else:
+                        new, found = pattern.subn(lambda _match: replacement, text)
+                    if not found:
+                        continue
+                    occurrences += found
+                    values += 1
+                    rows.add((sheet.sheet_id, r))
+                    sheets.add(sheet.sheet_id)
+                    sheet.put(r, c, entry.replace(value=new) if isinstance(entry, Cell) else new)
+        counts = {
+            "valuesChanged": values,
+            "rowsChanged": len(rows),
+            "sheetsChanged": len(sheets),
+            "occurrencesChanged": occurrences,
+        }
+        # Google leaves counts of zero out of the reply, as it does every zero number.
+        return {"findReplace": {name: n for name, n in counts.items() if n}}
 
     def _req_updateCells(self, spreadsheet: Spreadsheet, args: dict[str, Any], where: str) -> dict[str, Any]:
         fields = args.get("fields")

@@ -1,7 +1,9 @@
 """The wire side of the emulator: a WSGI app that routes Google's URLs to `SheetsBackend` and shapes answers.
 
 Paths are read raw (REQUEST_URI), as Google does, so that a sheet title holding `/` or `:` survives.
-Test controls live under `/_emulator/`, a prefix Google never uses.
+Test controls live under `/_emulator/`, a prefix Google never uses: `reset`, `calls`, `latency`,
+`quota`, `errors`, `spreadsheets` (seed one), `accounts` (`{"token", "email"}`: whose access token it
+is) and `share` (`{"spreadsheetId", "email", "role"}`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class SheetsApp:
         if self.backend.controls.latency:
             self.sleep(self.backend.controls.latency)  # spent on failures too, as a real round trip is
         self.backend.controls.admit(kind)
+        self.backend.authorize(kind, _file_id(path), request.headers.get("Authorization"))
         result = handler(request, query)
         if result is None:
             return Response(status=204)
@@ -190,14 +193,29 @@ class SheetsApp:
             return _json({"codes": codes})
         if name == "spreadsheets" and method == "POST":
             return _json(seed(backend, _body(request)))
+        if name == "accounts" and method == "POST":
+            body = _body(request)
+            token, email = body.get("token"), body.get("email")
+            if not isinstance(token, str) or not isinstance(email, str) or not token or "@" not in email:
+                raise bad_request("accounts: give a token and an email")
+            backend.sign_in(token, email)
+            return _json({"email": email.lower()})
+        if name == "share" and method == "POST":
+            body = _body(request)
+            try:
+                backend.share(str(body.get("spreadsheetId")), str(body.get("email")), str(body.get("role")))
+            except (KeyError, ValueError) as exc:
+                raise bad_request(f"share: {exc}") from None
+            return _json(body)
         return _json({"error": {"code": 404, "message": f"No control {name!r}", "status": "NOT_FOUND"}}, 404)
 
 
 def seed(backend: SheetsBackend, body: dict[str, Any]) -> dict[str, Any]:
     """Create a spreadsheet with content in one step, outside quotas and call counts.
 
-    body: {"title", "locale", "timeZone", "sheets": [{"title", "rowCount", "columnCount", "values",
-    "valueInputOption"}]}; answers as spreadsheets.get does.
+    body: {"title", "locale", "timeZone", "owner", "sheets": [{"title", "rowCount", "columnCount",
+    "values", "valueInputOption"}]}; answers as spreadsheets.get does. With an "owner" (an email), only
+    that account and those it is shared with may use the spreadsheet.
     """
     sheets = body.get("sheets") or [{}]
     props = [
@@ -215,6 +233,7 @@ def seed(backend: SheetsBackend, body: dict[str, Any]) -> dict[str, Any]:
         locale=body.get("locale", "en_US"),
         time_zone=body.get("timeZone", "Etc/GMT"),
         sheets=props,
+        owner=body.get("owner"),
     )
     for sheet_props, s in zip(props, sheets, strict=True):
         if s.get("values"):
@@ -225,6 +244,12 @@ def seed(backend: SheetsBackend, body: dict[str, Any]) -> dict[str, Any]:
                 input_option=s.get("valueInputOption", "USER_ENTERED"),
             )
     return backend.spreadsheet_json(spreadsheet.id)
+
+
+def _file_id(path: str) -> str | None:
+    """The spreadsheet (or Drive file) a path is about, if any."""
+    m = _DRIVE.match(path) or _SHEETS.match(path)
+    return unquote(m.group(1)) if m and m.group(1) else None
 
 
 def _one(query: dict[str, list[str]], name: str) -> str | None:

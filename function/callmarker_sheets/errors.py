@@ -1,0 +1,83 @@
+"""Every error the function answers with: one tree, each class carrying its own HTTP status and code.
+
+``main.py`` turns any of them into ``{"error": {"code": <status>, "status": <code>, "message"}}`` in one
+place; the message is written to be shown to the caller (and is redacted once more on its way out)::
+
+    ServiceError                            500 internal       the root
+    ├── MethodNotAllowed                    405 method_not_allowed
+    ├── BadRequest                          400 bad_request    the body is not a request this function takes
+    │   └── CursorInvalid                   400 cursor_invalid forged, tampered with, oversized, or another
+    │                                                          job's, another caller's or another deploy's
+    ├── PayloadTooLarge                     413 body_too_large
+    ├── ConfigError (config.py)             500 not_configured a setting is missing or malformed
+    ├── AuthError (auth.py)                 who is calling
+    │   ├── Unauthenticated                 401 unauthenticated
+    │   ├── Forbidden                       403 forbidden
+    │   │   └── SheetsTokenMismatch         403 sheets_token_mismatch
+    │   └── VerificationUnavailable         503 auth_unavailable
+    ├── JobError (upload.py)                the job cannot go on
+    │   ├── TooManyRows                     413 too_many_rows
+    │   ├── HeaderProblem                   422 header_row
+    │   ├── ProgressTooLarge                413 cursor_too_large
+    │   ├── CallMarkerRefused               502 callmarker_refused
+    │   ├── CallMarkerUnreachable           502 callmarker_unreachable
+    │   └── CallMarkerUnreadable            502 callmarker_unreadable
+    └── SheetError (sheet.py)               400 sheets_refused
+        ├── SheetNotFound                   404 not_found
+        ├── SheetAccessDenied               403 no_access
+        │   └── SheetsApiDisabled           403 sheets_api_disabled
+        ├── SheetQuotaExceeded              429 sheets_quota
+        └── SheetUnavailable                503 sheets_unavailable
+
+This module imports nothing of the package, so every module can hang its errors from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "BadRequest",
+    "CursorInvalid",
+    "MethodNotAllowed",
+    "PayloadTooLarge",
+    "ServiceError",
+]
+
+
+class ServiceError(Exception):
+    """An error the function answers with. ``message`` is what the caller reads."""
+
+    http_status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def answer(self) -> dict[str, Any]:
+        """The JSON body of the answer, before redaction."""
+        return {"error": {"code": self.http_status, "status": self.code, "message": self.message}}
+
+
+class MethodNotAllowed(ServiceError):
+    http_status = 405
+    code = "method_not_allowed"
+
+
+class BadRequest(ServiceError):
+    """The body is not a request this function takes; nothing was read or sent."""
+
+    http_status = 400
+    code = "bad_request"
+
+
+class CursorInvalid(BadRequest):
+    """The cursor is not one this function gave this caller for this job; nothing was read or sent."""
+
+    code = "cursor_invalid"
+
+
+class PayloadTooLarge(ServiceError):
+    http_status = 413
+    code = "body_too_large"
