@@ -25,16 +25,19 @@ function hideNumbers_(text) {
 }
 
 /**
- * What makes one problem the same as another, for "at most once an hour": the tab, and the error, or
- * the rows with problems. Pure.
+ * What makes one problem the same as another, for "at most once an hour": the tab, and its error, or
+ * the problems its rows have, wherever the rows are (a sorted sheet has the same problems), each as often
+ * as it occurs (a new row with a problem is a new problem). Numbers are left out: they are row numbers
+ * and values, which move. Pure.
  * @param {TabRun} run
  * @returns {string}
  */
 function problemSignature_(run) {
+  const shape = (/** @type {string} */ text) => text.replace(/\d+/g, '#');
   if (run.outcome === 'failed') {
-    return run.sheet_id + ':failed:' + run.text.replace(/\d+/g, '#');
+    return run.sheet_id + ':failed:' + shape(run.text);
   }
-  return run.sheet_id + ':rows:' + run.errors.map((e) => e.row).join(',');
+  return run.sheet_id + ':rows:' + run.errors.map((e) => shape((e.column || '') + '|' + e.message)).sort().join('\n');
 }
 
 /**

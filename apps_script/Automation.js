@@ -536,7 +536,7 @@ function waitedFor_(spreadsheet, sheet, run, owner, waited, job) {
       const now = nowMs_();
       writeLog_(spreadsheet, {
         started_at: now, ended_at: now, by: owner, origin: automation.mode, carried: false, sheet_name: sheet.getName(),
-        sheet_id: sheet.getSheetId(), action: job.action, mode: job.mode, rows: 0, counts: {}, result: run.text, first_problem_row: null,
+        sheet_id: sheet.getSheetId(), action: job.action, mode: job.mode, rows: null, counts: {}, result: run.text, first_problem_row: null,
         lang: run.lang,
       });
     }
@@ -564,7 +564,7 @@ function endedBeforeStart_(spreadsheet, sheet, run, owner, message) {
   run.text = t_(run.lang, 'log.failed', { message: message });
   writeLog_(spreadsheet, {
     started_at: now, ended_at: now, by: owner, origin: automation.mode, carried: false, sheet_name: sheet.getName(),
-    sheet_id: sheet.getSheetId(), action: 'upload', mode: 'pending', rows: 0, counts: {}, result: run.text, first_problem_row: null, lang: run.lang,
+    sheet_id: sheet.getSheetId(), action: 'upload', mode: 'pending', rows: null, counts: {}, result: run.text, first_problem_row: null, lang: run.lang,
   });
   updateAutomation_(properties, sheet.getSheetId(), owner, { last_started_at: now });
   noteRun_(properties, run, owner);

@@ -449,7 +449,7 @@ function logEntry_(job, journal, ending) {
     sheet_id: job.sheet_id,
     action: job.action,
     mode: job.mode,
-    rows: job.rows ? countRows_(job.rows) : (answer ? answer.total_rows : journal.total_rows),
+    rows: job.rows ? countRows_(job.rows) : answer ? answer.total_rows : journal.counts ? journal.total_rows : null,
     counts: answer ? answer.counts : (journal.counts || {}),
     result: result,
     first_problem_row: answer && answer.errors.length ? answer.errors[0].row : journal.first_problem_row,

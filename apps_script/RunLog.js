@@ -24,7 +24,7 @@ const SPREADSHEET_ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
  * @property {number} sheet_id
  * @property {Action} action
  * @property {Mode} mode
- * @property {number} rows the rows of the job (selected, or pending ones the function counted)
+ * @property {number | null} rows the rows of the job (selected, or pending ones the function counted); null when not known
  * @property {Counts} counts
  * @property {string} result the closing sentence, in the job's language
  * @property {number | null} first_problem_row
@@ -61,7 +61,7 @@ function logRow_(entry, spreadsheetId, timeZone) {
     asText_(entry.sheet_name),
     entry.action,
     entry.mode,
-    entry.rows,
+    entry.rows === null ? '' : entry.rows,
   ].concat(counts, [
     durationText_(entry.ended_at - entry.started_at),
     asText_(entry.result),
