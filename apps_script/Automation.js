@@ -457,7 +457,7 @@ function runTab_(spreadsheet, tab, owner, runStarted) {
     noteRun_(properties, run, owner);
     return run;
   }
-  const quiet = automatic && answer.total_rows === 0 && !journal;
+  const quiet = automatic && !journal && nothingSent_(answer.counts);
   const entry = quiet ? endQuietJob_(spreadsheet, job, answer, owner) : endJob_(job, { answer: answer });
   const problems = ['rejected', 'failed', 'invalid'].some((name) => (answer.counts[name] || 0) > 0);
   run.outcome = problems ? 'problems' : 'done';
@@ -572,6 +572,15 @@ function endedBeforeStart_(spreadsheet, sheet, run, owner, message) {
 }
 
 /**
+ * Whether a job sent nothing: no row went to CallMarker (rows left invalid, or skipped, are not sent). Pure.
+ * @param {Counts} counts
+ * @returns {boolean}
+ */
+function nothingSent_(counts) {
+  return ['uploaded', 'sent', 'rejected', 'failed', 'removed'].every((name) => !counts[name]);
+}
+
+/**
  * Ends an automatic job that found nothing to send. Runs in a row that find nothing are told in one
  * log row, kept at the top and counted, rather than a row each every few minutes.
  * @param {GoogleAppsScript.Spreadsheet.Spreadsheet} spreadsheet
@@ -586,7 +595,9 @@ function endQuietJob_(spreadsheet, job, answer, owner) {
   const previous = automation && automation.owner === owner ? automation.quiet : null;
   const quiet = { since: previous ? previous.since : nowMs_(), runs: previous ? previous.runs + 1 : 1, when: '' };
   const timeZone = spreadsheet.getSpreadsheetTimeZone();
-  const result = t_(job.lang, 'log.quiet', { count: quiet.runs, since: Utilities.formatDate(new Date(quiet.since), timeZone, 'yyyy-MM-dd HH:mm') });
+  const invalid = answer.counts.invalid || 0;
+  const result = t_(job.lang, 'log.quiet', { count: quiet.runs, since: Utilities.formatDate(new Date(quiet.since), timeZone, 'yyyy-MM-dd HH:mm') }) +
+    (invalid > 0 ? ' ' + t_(job.lang, 'log.still_invalid', { count: invalid }) : '');
   const entry = endJob_(job, {
     answer: answer,
     result: result,

@@ -343,6 +343,7 @@ const MESSAGES = Object.freeze({
     'log.taken_over': 'Taken over by {=holder}: this job did not go on; the rows it finished keep their status.',
     'log.waited': 'Waited for its next turn: {=busy}',
     'log.quiet': { one: 'Nothing new to send in 1 run since {since}.', other: 'Nothing new to send in {#count} runs since {since}.' },
+    'log.still_invalid': { one: '1 row is still invalid.', other: '{#count} rows are still invalid.' },
 
     'automation.dialog_title': 'CallMarker: automatic upload',
     'automation.title': 'Automatic upload of "{sheet}"',
@@ -729,6 +730,7 @@ const MESSAGES = Object.freeze({
     'log.taken_over': 'הגיליון עבר לעבודה של {=holder}: העבודה הזאת לא המשיכה; השורות שהיא סיימה שומרות על הסטטוס שלהן.',
     'log.waited': 'חיכתה לתור הבא שלה: {=busy}',
     'log.quiet': { one: 'לא היה מה לשלוח בהרצה אחת מאז {since}.', other: 'לא היה מה לשלוח ב-{#count} הרצות מאז {since}.' },
+    'log.still_invalid': { one: 'שורה אחת עדיין לא תקינה.', other: '{#count} שורות עדיין לא תקינות.' },
 
     'automation.dialog_title': 'CallMarker: העלאה אוטומטית',
     'automation.title': 'העלאה אוטומטית של הגיליון "{sheet}"',

@@ -323,6 +323,24 @@ test('runs that find nothing new are told in one log row, counted, until one fin
   ]);
 });
 
+test('rows still invalid at every run do not fill the log: runs that send nothing share a row that says so', () => {
+  const { document, clock, person } = team();
+  const dana = person('dana@example.com');
+  dana.addIn.saveSettings({ sheet_id: 0, campaign: '11' });
+  turnOn(dana, 0, 'schedule', 5);
+  const stillInvalid = () => answer({ total_rows: 2, processed_rows: 2, counts: { invalid: 2, skipped: 28 },
+    errors: [{ row: 4, column: 'Email', message: 'Email "x@" is not an email address' }, { row: 9, column: 'Email', message: 'Email "y@" is not an email address' }] });
+  for (let i = 0; i < 2; i += 1) {
+    clock.advance(5 * MINUTE);
+    dana.answers.push(stillInvalid());
+    fire(dana, mine(document, dana)[0]);
+  }
+  assert.equal(logOf(document).length, 2);
+  const row = logRow(document);
+  assert.deepEqual([row.Result, row.invalid, row.skipped], ['Nothing new to send in 2 runs since 2025-01-05 11:05. 2 rows are still invalid.', '2', '28']);
+  assert.equal(dana.user.log.emails.length, 1, 'the invalid rows were emailed once');
+});
+
 // ---------------------------------------------------------------- one job per tab
 
 test('an automatic run that finds a person\'s job on the tab waits for its next turn, and says so in the log once', () => {

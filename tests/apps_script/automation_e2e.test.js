@@ -43,11 +43,13 @@ function sheetsWriter(info) {
     return JSON.parse(response.body);
   };
   const batchUpdate = (requests) => call('POST', `${base}:batchUpdate`, { requests });
+  const put = (row, rows) => call('PUT', `${base}/values/${encodeURIComponent(`${tab}!A${row}`)}?valueInputOption=USER_ENTERED`, { values: rows });
   return {
-    append: (rows) => call('POST', `${base}/values/${encodeURIComponent(tab + '!A1')}:append?valueInputOption=USER_ENTERED&insertDataOption=INSERT_ROWS`, { values: rows }),
+    /** Rows written under the last one, where a form's answers or Zapier's rows land. */
+    append: (rows, lastRow) => put(lastRow + 1, rows),
     insertRow: (row, values) => {
       batchUpdate([{ insertDimension: { range: { sheetId: info.sheet_id, dimension: 'ROWS', startIndex: row - 1, endIndex: row }, inheritFromBefore: true } }]);
-      call('PUT', `${base}/values/${encodeURIComponent(`${tab}!A${row}`)}?valueInputOption=USER_ENTERED`, { values: [values] });
+      put(row, [values]);
     },
     sortByName: (lastRow, lastColumn) => batchUpdate([{ sortRange: {
       range: { sheetId: info.sheet_id, startRowIndex: 1, endRowIndex: lastRow, startColumnIndex: 0, endColumnIndex: lastColumn },
@@ -142,7 +144,7 @@ describe('Automatic upload end to end: follow-up runs, rows added between runs, 
     // Between runs: 20 leads appended, one inserted in the middle, then the whole sheet sorted by name.
     const appended = Array.from({ length: 20 }, (_, i) => newLead(i + 1));
     const inserted = newLead(99);
-    writer.append(appended.map((lead) => lead.row));
+    writer.append(appended.map((lead) => lead.row), source.values('FORMATTED_VALUE').length);
     writer.insertRow(120, inserted.row);
     const values = source.values('FORMATTED_VALUE');
     writer.sortByName(values.length, Math.max(...values.map((row) => row.length)));
@@ -159,7 +161,7 @@ describe('Automatic upload end to end: follow-up runs, rows added between runs, 
     phases.emailsBefore = dana.user.log.emails.length;
     // CallMarker fails: every request answered 503 for two runs; five more leads wait meanwhile.
     const late = Array.from({ length: 5 }, (_, i) => newLead(200 + i));
-    writer.append(late.map((lead) => lead.row));
+    writer.append(late.map((lead) => lead.row), source.values('FORMATTED_VALUE').length);
     assert.equal(control('POST', 'faults', { rate_503: 1, retry_after: null, latency: 0 }).status, 200);
     for (let run = 0; run < 2; run += 1) {
       clock.advance(15 * MINUTE);
