@@ -159,7 +159,7 @@ const selectTwelveThousand = (user, addIn) => {
 };
 
 test('settings: the saved ones are shown with who changed them, and a change is saved for the tab', async () => {
-  const { page, document } = await openSidebar({
+  const { page, document, user } = await openSidebar({
     start: (_user, addIn) => {
       addIn.saveSettings({ campaign: '11', campaign_name: 'Summer leads', agent_name: 'דנה', override: true, status: '12', batch_size: '250' });
       addIn.showSettings();
@@ -178,6 +178,7 @@ test('settings: the saved ones are shown with who changed them, and a change is 
   assert.equal(await page.inputValue('#header_row'), '');
   assert.equal(await page.inputValue('#language'), '');
   assert.equal(await page.isVisible('#job'), false, 'no job panel without a job');
+  assert.equal(await page.textContent('#settings-automatic'), 'Automatic upload is off for this tab.');
 
   await page.fill('#campaign', '42');
   await page.check('#unique');
@@ -193,6 +194,9 @@ test('settings: the saved ones are shown with who changed them, and a change is 
   });
   assert.equal(saved.changed_by, 'dana@example.com');
   assert.equal(await page.inputValue('#default_region'), 'GB', 'the form shows what was saved');
+  await page.click('#open-automation');
+  await waitFor(() => user.log.dialogs.length === 1);
+  assert.equal(user.log.dialogs[0].title, 'CallMarker: automatic upload', 'the settings open the automatic upload of the tab');
   await page.close();
 });
 
