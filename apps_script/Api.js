@@ -57,6 +57,7 @@ function callFunction_(body) {
   if (!CONFIG.functionUrl) {
     throw userError_(t_(lang, 'api.no_url'));
   }
+  checkIdentityToken_(lang);
   /** @type {GoogleAppsScript.URL_Fetch.HTTPResponse} */
   let response;
   try {
@@ -82,6 +83,25 @@ function callFunction_(body) {
     }
   }
   throw userError_(failureMessage_(code, serviceMessage_(text), lang));
+}
+
+/**
+ * Google documents ScriptApp.getIdentityToken() for the effective user, and a trigger runs as the
+ * person who made it; should Google give no token (or refuse it), nothing is sent and the user is told
+ * why, rather than calling the function with an empty sign-in.
+ * @param {Language} lang
+ */
+function checkIdentityToken_(lang) {
+  /** @type {string} */
+  let token;
+  try {
+    token = ScriptApp.getIdentityToken() || '';
+  } catch (_error) {
+    token = '';
+  }
+  if (!token) {
+    throw userError_(t_(lang, 'api.no_identity'));
+  }
 }
 
 /**

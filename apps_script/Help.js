@@ -5,7 +5,7 @@
 
 /** The menu's items in the order Help explains them. */
 const HELP_MENU_ITEMS = Object.freeze(['upload_selected', 'upload_pending', 'check_selected', 'remove_selected',
-  'retry_failed', 'show_problem_rows', 'settings', 'test_connection']);
+  'retry_failed', 'show_problem_rows', 'settings', 'automatic_upload', 'test_connection']);
 
 /**
  * @param {Language} lang
@@ -28,6 +28,7 @@ function helpContent_(lang) {
       statuses + '</tbody></table>' + countedOnly,
     '<h3>' + text('help.long_title') + '</h3><p>' + text('help.long') + '</p>',
     '<h3>' + text('help.one_job_title') + '</h3><p>' + text('help.one_job') + '</p>',
+    '<h3>' + text('help.automatic_title') + '</h3><p>' + text('help.automatic') + '</p><p>' + text('help.log', { log: LOG_SHEET_NAME, max: LOG_MAX_ROWS }) + '</p>',
     '<h3>' + text('help.language_title') + '</h3><p>' + text('help.language') + '</p>',
     '<h3>' + text('help.where_title') + '</h3><p>' + text('help.where') + '</p>',
   ].join('\n');

@@ -3,7 +3,8 @@
  * done. Before an upload or a removal the pre-flight card shows what would happen (unless the job is
  * smaller than the user chose); the user's Send then starts the job in the sidebar. Jobs that skip the
  * card run from the menu, and hand over to the sidebar when they run long, because Apps Script stops
- * an execution after 6 minutes.
+ * an execution after 6 minutes. Every job keeps a journal (Journal.js) from the moment it takes its tab,
+ * and writes its row in the log when it ends (endJob_), however it ends and whoever ends it.
  */
 
 /** A menu-driven job hands over to the sidebar after this long, leaving room for one more step. */
@@ -62,6 +63,7 @@ function startJob_(action, mode, presetRows) {
     return;
   }
   if (rows && countRows_(rows) > SIDEBAR_START_ROWS) {
+    armCarryOn_();
     showSidebar_({ view: 'progress', job: job });
     return;
   }
@@ -212,6 +214,7 @@ function leaseRequest_(job, takeOver) {
 function leaseFromMenu_(job) {
   const taken = takeLease_(leaseRequest_(job, null));
   if (!taken.stale) {
+    openManualJournal_(job);
     return true;
   }
   const ui = SpreadsheetApp.getUi();
@@ -225,7 +228,17 @@ function leaseFromMenu_(job) {
     // Another stale lease took its place meanwhile: the question was about a different job.
     throw userError_(t_(job.lang, 'lease.changed', { sheet: job.sheet_name }));
   }
+  openManualJournal_(job);
   return true;
+}
+
+/**
+ * The journal of a job a person started, once it holds its tab: who runs it, and whether they want its
+ * end by email should it end after its window closed.
+ * @param {Job} job
+ */
+function openManualJournal_(job) {
+  openJournal_(job, runnerEmail_(), 'manual', loadPreferences_(PropertiesService.getUserProperties()).notify_carried);
 }
 
 /**
@@ -239,6 +252,8 @@ function leaseFromSidebar_(job, takeOver) {
   if (taken.stale) {
     return { job: job, confirm: takeOverQuestion_(job.lang, taken.stale, job.sheet_name, nowMs_()), take_over: taken.stale.job_id };
   }
+  openManualJournal_(job);
+  armCarryOn_();
   return { job: job, confirm: null, take_over: null };
 }
 
@@ -261,6 +276,7 @@ function takeStep_(job) {
     throw userError_(t_(job.lang, 'step.no_cursor'));
   }
   job.cursor = answer.cursor;
+  recordStep_(job, answer);
   return answer;
 }
 
@@ -279,16 +295,17 @@ function runFromMenu_(job) {
     while (!answer.done) {
       spreadsheet.toast(answerView_(job, answer).progress, MENU_TITLE);
       if (nowMs_() - started >= HANDOVER_AFTER_MS) {
+        armCarryOn_();
         showSidebar_({ view: 'progress', job: job, answer: answer });
         return; // the sidebar holds the lease from here
       }
       answer = takeStep_(job);
     }
   } catch (error) {
-    releaseLease_(job.sheet_id, job.id, job.lang);
+    endJob_(job, { error: error });
     throw error;
   }
-  releaseLease_(job.sheet_id, job.id, job.lang);
+  endJob_(job, { answer: answer });
   spreadsheet.toast(summaryText_(job, answer), MENU_TITLE);
   showSidebar_({ view: 'summary', job: job, answer: answer });
 }
@@ -319,11 +336,11 @@ function runStep(job) {
   try {
     const answer = takeStep_(job);
     if (answer.done) {
-      releaseLease_(job.sheet_id, job.id, job.lang);
+      endJob_(job, { answer: answer });
     }
     return { job: job, answer: answer, view: answerView_(job, answer) };
   } catch (error) {
-    releaseLease_(job.sheet_id, job.id, job.lang);
+    endJob_(job, { error: error });
     throw new Error(messageForUser_(error, job.lang), { cause: error });
   }
 }
@@ -354,12 +371,104 @@ function heartbeat(job) {
  */
 function stopJob(job, answer) {
   checkJob_(job);
-  releaseLease_(job.sheet_id, job.id, job.lang);
+  /** @type {string} */
+  let said;
   if (!answer || !isObject_(answer.counts)) {
-    return t_(job.lang, 'stop.before_any');
+    said = t_(job.lang, 'stop.before_any');
+  } else {
+    const parts = partsOfTotal_(countParts_(readCounts_(answer.counts), job.action, job.lang));
+    said = t_(job.lang, 'stop.after', { parts: countsPhrase_(parts, job.lang), total: count_(answer.total_rows) || 0 });
   }
-  const parts = partsOfTotal_(countParts_(readCounts_(answer.counts), job.action, job.lang));
-  return t_(job.lang, 'stop.after', { parts: countsPhrase_(parts, job.lang), total: count_(answer.total_rows) || 0 });
+  endJob_(job, { stopped: said });
+  return said;
+}
+
+/**
+ * @typedef {Object} Ending how a job ended: done (its last answer), stopped by an error, stopped by its
+ *   user, or taken over by someone
+ * @property {Answer} [answer]
+ * @property {unknown} [error]
+ * @property {string} [stopped] what the user was told
+ * @property {string} [taken_by] the email of whoever took the tab over
+ * @property {string} [result] the log's sentence, when the caller words it
+ * @property {((top: unknown[]) => boolean) | null} [replaces] whether the log's newest row is this job's to replace
+ */
+
+/**
+ * Ends a job: gives its tab back, writes its row in the log, and closes its journal; when a follow-up
+ * run finished the job after its window closed, tells whoever ran it, if they asked. A job whose
+ * journal is already closed (someone took its tab over) was logged then, and is not logged twice.
+ * @param {Job} job
+ * @param {Ending} ending
+ * @returns {LogEntry | null} the log's row, when this call ended the job
+ */
+function endJob_(job, ending) {
+  releaseLease_(job.sheet_id, job.id, job.lang);
+  const journal = closeJournal_(PropertiesService.getDocumentProperties(), job.sheet_id, job.id);
+  if (!journal) {
+    return null;
+  }
+  const entry = logEntry_(job, journal, ending);
+  const spreadsheet = SpreadsheetApp.getActive();
+  writeLog_(spreadsheet, entry, ending.replaces || null);
+  if (journal.carried && journal.notify && journal.origin === 'manual') {
+    notifyJobEnd_(spreadsheet, journal.by, entry);
+  }
+  return entry;
+}
+
+/**
+ * The log's row for a job that ended. Pure but for the language and the clock.
+ * @param {Job} job
+ * @param {Journal} journal
+ * @param {Ending} ending
+ * @returns {LogEntry}
+ */
+function logEntry_(job, journal, ending) {
+  const answer = ending.answer || null;
+  /** @type {string} */
+  let result;
+  if (ending.result) {
+    result = ending.result;
+  } else if (answer) {
+    result = summaryText_(job, answer);
+  } else if (ending.stopped) {
+    result = ending.stopped;
+  } else if (ending.taken_by !== undefined) {
+    result = t_(job.lang, 'log.taken_over', { holder: holderName_(job.lang, ending.taken_by) });
+  } else {
+    result = t_(job.lang, 'log.failed', { message: messageForUser_(ending.error, job.lang) });
+  }
+  return {
+    started_at: journal.started_at,
+    ended_at: nowMs_(),
+    by: journal.by,
+    origin: journal.origin,
+    carried: journal.carried,
+    sheet_name: job.sheet_name,
+    sheet_id: job.sheet_id,
+    action: job.action,
+    mode: job.mode,
+    rows: job.rows ? countRows_(job.rows) : answer ? answer.total_rows : journal.counts ? journal.total_rows : null,
+    counts: answer ? answer.counts : (journal.counts || {}),
+    result: result,
+    first_problem_row: answer && answer.errors.length ? answer.errors[0].row : journal.first_problem_row,
+    lang: job.lang,
+  };
+}
+
+/**
+ * A job whose tab was taken over from it, with the taker's confirmation: its journal ends, and its row
+ * in the log says who took the tab.
+ * @param {number} sheetId
+ * @param {string} jobId
+ * @param {string} takenBy
+ */
+function endTakenOverJob_(sheetId, jobId, takenBy) {
+  const journal = closeJournal_(PropertiesService.getDocumentProperties(), sheetId, jobId);
+  if (journal) {
+    writeLog_(SpreadsheetApp.getActive(), logEntry_(journal.job, journal, { taken_by: takenBy }), null);
+  }
 }
 
 /**

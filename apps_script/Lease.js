@@ -20,6 +20,8 @@ const LOCK_WAIT_MS = 10 * 1000;
  * @property {string} email the holder's, '' when Google does not tell it
  * @property {number} started_at ms since the epoch
  * @property {number} heartbeat_at ms since the epoch: the last sign that someone drives the job
+ * @property {boolean} [automatic] an automatic run drives the job, not a person's window
+ * @property {boolean} [parked] its run ran out of time and left it to the follow-up run
  */
 
 /**
@@ -72,6 +74,11 @@ function readLease_(properties, sheetId) {
   if (!lease || typeof lease.job_id !== 'string' || typeof lease.heartbeat_at !== 'number') {
     return null;
   }
+  for (const flag of ['automatic', 'parked']) {
+    if (lease[flag] !== undefined && lease[flag] !== true) {
+      delete lease[flag];
+    }
+  }
   return /** @type {Lease} */ (lease);
 }
 
@@ -84,6 +91,9 @@ function readLease_(properties, sheetId) {
  * @property {string} email who asks, '' when unknown
  * @property {Language} lang
  * @property {string | null} [take_over] the job id of a stale lease the user agreed to take over
+ * @property {boolean} [automatic] asked by an automatic run
+ * @property {boolean} [carry_on] an automatic run asks to carry on this job: only when nobody drives it
+ *   (its lease is parked, or silent for CARRY_ON_AFTER_SILENT_MS), else the answer says it is driven
  */
 
 /**
@@ -91,13 +101,18 @@ function readLease_(properties, sheetId) {
  * of another job refuses with a user error that names its holder and action; a stale one is taken only
  * when the request names it in take_over, else it is returned for the caller to ask the user.
  * @param {LeaseRequest} request
- * @returns {{lease: Lease, stale: null} | {lease: null, stale: Lease}}
+ * @returns {{lease: Lease, stale: null, driven: false} | {lease: null, stale: Lease, driven: false} | {lease: null, stale: null, driven: true}}
  */
 function takeLease_(request) {
-  return withDocumentLock_(request.lang, () => {
+  /** @type {Lease | null} */
+  let replaced = null;
+  const taken = withDocumentLock_(request.lang, () => {
     const properties = PropertiesService.getDocumentProperties();
     const now = nowMs_();
     const lease = readLease_(properties, request.sheet_id);
+    if (request.carry_on && lease && lease.job_id === request.job_id && !lease.parked && now - lease.heartbeat_at < CARRY_ON_AFTER_SILENT_MS) {
+      return { lease: null, stale: null, driven: /** @type {const} */ (true) };
+    }
     const verdict = leaseVerdict_(lease, request.job_id, request.email, now);
     if (lease && (verdict === 'held' || verdict === 'own')) {
       throw userError_(busyMessage_(request.lang, lease, verdict, request.sheet_name, now));
@@ -105,7 +120,7 @@ function takeLease_(request) {
     // The same user's stale job is theirs to replace without a question: they closed its sidebar.
     const ownStale = lease && verdict === 'stale' && lease.email && lease.email === request.email;
     if (lease && verdict === 'stale' && !ownStale && request.take_over !== lease.job_id) {
-      return { lease: null, stale: lease };
+      return { lease: null, stale: lease, driven: /** @type {const} */ (false) };
     }
     /** @type {Lease} */
     const held = {
@@ -115,9 +130,19 @@ function takeLease_(request) {
       started_at: lease && verdict === 'free' ? lease.started_at : now,
       heartbeat_at: now,
     };
+    if (request.automatic) {
+      held.automatic = true;
+    }
     properties.setProperty(LEASE_PREFIX + request.sheet_id, JSON.stringify(held));
-    return { lease: held, stale: null };
+    replaced = lease && verdict === 'stale' ? lease : null;
+    return { lease: held, stale: null, driven: /** @type {const} */ (false) };
   });
+  const gone = /** @type {Lease | null} */ (replaced);
+  if (gone) {
+    // The job whose tab this was does not go on: its end is logged now, under the taker's name.
+    endTakenOverJob_(request.sheet_id, gone.job_id, request.email);
+  }
+  return taken;
 }
 
 /**
@@ -157,6 +182,24 @@ function beatLease_(sheetId, sheetName, jobId, lang) {
 }
 
 /**
+ * Leaves a job's lease to the follow-up run that will carry the job on: the tab stays the job's, and
+ * the follow-up need not wait for its heartbeat to fall silent.
+ * @param {number} sheetId
+ * @param {string} jobId
+ * @param {Language} lang
+ */
+function parkLease_(sheetId, jobId, lang) {
+  withDocumentLock_(lang, () => {
+    const properties = PropertiesService.getDocumentProperties();
+    const lease = readLease_(properties, sheetId);
+    if (lease && lease.job_id === jobId) {
+      lease.parked = true;
+      properties.setProperty(LEASE_PREFIX + sheetId, JSON.stringify(lease));
+    }
+  });
+}
+
+/**
  * Gives the lease back if this job still holds it.
  * @param {number} sheetId
  * @param {string} jobId
@@ -184,10 +227,11 @@ function releaseLease_(sheetId, jobId, lang) {
 function busyMessage_(lang, lease, verdict, sheetName, now) {
   const action = lease.action in MAIN_OUTCOME ? lease.action : 'upload';
   const age = describeAge_(lang, lease.started_at, now);
+  const kind = lease.automatic === true ? '_auto.' : '.';
   if (verdict === 'own') {
-    return t_(lang, 'lease.own.' + action, { sheet: sheetName, age: age });
+    return t_(lang, 'lease.own' + kind + action, { sheet: sheetName, age: age });
   }
-  return t_(lang, 'lease.busy.' + action, { holder: holderName_(lang, lease.email), sheet: sheetName, age: age });
+  return t_(lang, 'lease.busy' + kind + action, { holder: holderName_(lang, lease.email), sheet: sheetName, age: age });
 }
 
 /**
@@ -200,7 +244,7 @@ function busyMessage_(lang, lease, verdict, sheetName, now) {
  */
 function takeOverQuestion_(lang, lease, sheetName, now) {
   const action = lease.action in MAIN_OUTCOME ? lease.action : 'upload';
-  return t_(lang, 'lease.stale.' + action, {
+  return t_(lang, 'lease.stale' + (lease.automatic === true ? '_auto.' : '.') + action, {
     holder: holderName_(lang, lease.email),
     sheet: sheetName,
     age: describeAge_(lang, lease.started_at, now),

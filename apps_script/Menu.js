@@ -35,7 +35,8 @@ function onOpen(event) {
     .addItem(text('menu.retry_failed'), 'retryFailedRows')
     .addItem(text('menu.show_problem_rows'), 'showProblemRows')
     .addSeparator()
-    .addItem(text('menu.settings'), 'showSettings');
+    .addItem(text('menu.settings'), 'showSettings')
+    .addItem(text('menu.automatic_upload'), 'showAutomation');
   menu.addSubMenu(ui.createMenu(text('menu.help'))
     .addItem(text('menu.help_page'), 'showHelp')
     .addItem(text('menu.test_connection'), 'testConnection'));

@@ -314,6 +314,111 @@ const MESSAGES = Object.freeze({
     'help.where_title': 'Where to look',
     'help.where': 'A row\'s message in its status column says what to fix. A message box names problems with the whole job ' +
       '(sign-in, access, the header row). For anything else, ask whoever set up the add-in: the function\'s logs have the details.',
+
+    // Automatic upload, the log tab and the emails.
+    'menu.automatic_upload': 'Automatic upload…',
+    'sidebar.automatic_upload': 'Automatic upload of this tab…',
+    'field.notify_carried': 'Email me how my job ended when it finished after I closed its sidebar',
+    'field.notify_carried.hint': 'A job whose sidebar you close goes on by itself, within a minute (within an hour in the add-on); ' +
+      'its end is in the "CallMarker log" tab either way.',
+    'api.no_identity': 'Google gave the add-in no sign-in token for the upload service, so nothing was sent. Open the spreadsheet ' +
+      'and use the CallMarker menu once (that renews the add-in\'s permissions); if it happens again, ask whoever set up the add-in.',
+    'lease.busy_auto.upload': '{=holder}\'s automatic upload is sending rows from "{sheet}" (started {=age}). Try again when it finishes.',
+    'lease.busy_auto.check': '{=holder}\'s check of rows of "{sheet}" goes on in an automatic run (started {=age}). Try again when it finishes.',
+    'lease.busy_auto.remove': '{=holder}\'s removal of rows of "{sheet}" from the campaign goes on in an automatic run (started {=age}). ' +
+      'Try again when it finishes.',
+    'lease.own_auto.upload': 'Your automatic upload is sending rows from "{sheet}" (started {=age}). Try again when it finishes.',
+    'lease.own_auto.check': 'Your check of rows of "{sheet}" goes on in an automatic run (started {=age}). Try again when it finishes.',
+    'lease.own_auto.remove': 'Your removal of rows of "{sheet}" from the campaign goes on in an automatic run (started {=age}). ' +
+      'Try again when it finishes.',
+    'lease.stale_auto.upload': '{=holder}\'s automatic upload of "{sheet}" started {=age}, and has not gone on for {=silent}: its next ' +
+      'run carries it on. Take it over? That job will not go on; the rows it finished keep their status.',
+    'lease.stale_auto.check': '{=holder}\'s check of "{sheet}" started {=age}, and has not gone on for {=silent}: its next run carries ' +
+      'it on. Take it over? That job will not go on; the rows it finished keep their status.',
+    'lease.stale_auto.remove': '{=holder}\'s removal from the campaign of rows of "{sheet}" started {=age}, and has not gone on for ' +
+      '{=silent}: its next run carries it on. Take it over? That job will not go on; the rows it finished keep their status.',
+
+    'log.row': 'Row {=row}',
+    'log.failed': 'Failed: {=message}',
+    'log.taken_over': 'Taken over by {=holder}: this job did not go on; the rows it finished keep their status.',
+    'log.waited': 'Waited for its next turn: {=busy}',
+    'log.quiet': { one: 'Nothing new to send in 1 run since {since}.', other: 'Nothing new to send in {#count} runs since {since}.' },
+    'log.still_invalid': { one: '1 row is still invalid.', other: '{#count} rows are still invalid.' },
+
+    'automation.dialog_title': 'CallMarker: automatic upload',
+    'automation.title': 'Automatic upload of "{sheet}"',
+    'automation.intro': 'Uploads the tab\'s pending rows (new, failed, or edited since they were uploaded) with its saved settings, ' +
+      'without anyone pressing the button.',
+    'automation.off': 'Automatic upload is off for this tab.',
+    'automation.on.schedule': 'Uploads the pending rows {=every}, as {who}, since {since}.',
+    'automation.on.form': 'Uploads the pending rows when a form\'s answer arrives, as {who}, since {since}.',
+    'automation.every_minutes': { one: 'every minute', other: 'every {#count} minutes' },
+    'automation.every_hour': 'every hour',
+    'automation.last_run': 'Last run {when}: {=text}',
+    'automation.silent': 'It has not run since {since}. If {=holder} left, or their account was suspended, its runs stopped with ' +
+      'it: turn the automatic upload on yourself to take it over.',
+    'automation.continues': 'Still under way: it goes on at its next run.',
+    'automation.waiting_silent': '{=holder}\'s job on "{sheet}" has not answered for {=silent}; the automatic upload takes the tab ' +
+      'over once that job has been silent for {=after}.',
+    'automation.choose': 'Upload the pending rows',
+    'automation.mode.off': 'Off: only when someone uses the menu',
+    'automation.mode.schedule': 'On a schedule',
+    'automation.mode.form': 'When a Google Form\'s answer arrives in this tab',
+    'automation.cost': '{#runs} runs a day. Each calls the upload service at least once ({=account} may make {#fetches} such calls ' +
+      'a day) and takes a few seconds when nothing is new: about {#minutes} of its {#trigger_minutes} minutes of automatic runs a day.',
+    'automation.account.consumer': 'a personal Google account',
+    'automation.account.workspace': 'a Google Workspace account',
+    'automation.addon_hourly': 'As an add-on, Google runs automatic uploads at most once an hour.',
+    'automation.form_cost': 'One run for each answer that arrives.',
+    'automation.form_missing': 'This tab does not receive a Google Form\'s answers: link a form to it (in the form, Responses > ' +
+      'Link to Sheets) to use this.',
+    'automation.runs_as': 'It runs as you, with your access to this spreadsheet and to the upload service, even when nobody has ' +
+      'the spreadsheet open. You get an email when a run fails or leaves rows to fix (the same problem at most once an hour); ' +
+      'every run is in the "CallMarker log" tab.',
+    'automation.save': 'Save',
+    'automation.close': 'Close',
+    'automation.saving': 'Saving…',
+    'automation.saved': 'Saved.',
+    'automation.not_saved': 'Not saved:',
+    'automation.confirm_yes': 'Yes',
+    'automation.confirm_no': 'No',
+    'automation.confirm_take_over': 'The automatic upload of "{sheet}" runs as {=holder}. Turn it on as yourself instead? The one ' +
+      'before stops at its next run.',
+    'automation.confirm_stop': 'The automatic upload of "{sheet}" runs as {=holder}. Turn it off? It stops at its next run.',
+    'automation.mine_title': 'Your automatic uploads in this spreadsheet',
+    'automation.stop': 'Stop',
+    'automation.no_email': 'Google does not tell the add-in your email, so it cannot run uploads as you. Use an account of your ' +
+      'organisation, or the account that owns the spreadsheet.',
+    'automation.no_form': '"{sheet}" does not receive a Google Form\'s answers. Link a form to it, or choose a schedule.',
+    'automation.too_many_triggers': 'Google allows 20 automatic triggers per person for this add-in, and yours are in use (in other ' +
+      'spreadsheets too). Turn off an automatic upload you no longer need, then try again.',
+    'automation.trigger_failed': 'Google did not let the add-in make its trigger: {message}',
+    'automation.error.mode': 'Choose off, a schedule, or a form\'s answers.',
+    'automation.error.schedule': 'Choose every 5, 15 or 30 minutes, or every hour.',
+    'automation.error.addon_schedule': 'As an add-on, an automatic upload runs at most every hour.',
+
+    'alert.subject': 'CallMarker: the automatic upload in "{spreadsheet}" needs attention',
+    'alert.intro': 'The automatic upload you turned on in "{spreadsheet}" ran at {when} and needs attention.',
+    'alert.tab': '"{sheet}": {=result}',
+    'alert.first_problems': 'First problems:',
+    'alert.open': 'Open the tab: {=url}',
+    'alert.log': 'Every run is in the "{log}" tab.',
+    'alert.why': 'You get this email because you turned on this automatic upload; the same problem is emailed at most once an ' +
+      'hour. To stop it: Extensions > CallMarker > Automatic upload….',
+    'notify.subject': 'CallMarker: your job on "{sheet}" ended',
+    'notify.intro': 'Your job on "{sheet}" in "{spreadsheet}" went on after you closed its sidebar, and has ended:',
+    'notify.why': 'You get this email because you asked for it under Settings > Your preferences.',
+
+    'help.menu.automatic_upload': 'Uploads the tab\'s pending rows by itself, on a schedule or when a Google Form\'s answer ' +
+      'arrives, as the person who turned it on; it shows who that is, and the last run.',
+    'help.automatic_title': 'Automatic upload, and jobs that outlive their window',
+    'help.automatic': 'Under Automatic upload… a tab can upload its pending rows by itself: every 5, 15 or 30 minutes or hourly (in ' +
+      'the add-on, hourly), or when a Google Form\'s answer arrives. It runs as whoever turned it on, with the tab\'s saved ' +
+      'settings, and waits when someone else\'s job holds the tab. A job that does not finish in one run goes on at the next, and ' +
+      'a job whose sidebar you close goes on by itself: nothing is lost and nothing is sent twice. Whoever turned it on gets an ' +
+      'email when a run fails or leaves rows to fix.',
+    'help.log': 'Every job, from the menu or automatic, writes one row in the "{log}" tab: when, who, how it started, the tab, ' +
+      'the counts, how long it took, how it ended, and a link to its first problem row. The newest {#max} rows are kept.',
   }),
 
   he: Object.freeze({
@@ -597,6 +702,109 @@ const MESSAGES = Object.freeze({
     'help.where_title': 'איפה לחפש',
     'help.where': 'ההודעה של שורה בעמודת הסטטוס אומרת מה לתקן. חלון הודעה מציין בעיות של העבודה כולה (כניסה, הרשאות, שורת ' +
       'הכותרות). לכל דבר אחר, פנו למי שהתקין את התוסף: ביומנים של הפונקציה יש את הפרטים.',
+
+    // Automatic upload, the log tab and the emails.
+    'menu.automatic_upload': 'העלאה אוטומטית…',
+    'sidebar.automatic_upload': 'העלאה אוטומטית של הגיליון הזה…',
+    'field.notify_carried': 'לשלוח לי מייל איך הסתיימה עבודה שלי שהסתיימה אחרי שסגרתי את החלונית שלה',
+    'field.notify_carried.hint': 'עבודה שסגרת את החלונית שלה ממשיכה בעצמה, תוך דקה (בתוסף: תוך שעה); איך שהיא הסתיימה רשום ' +
+      'בכל מקרה בלשונית "CallMarker log".',
+    'api.no_identity': 'Google לא נתן לתוסף טוקן כניסה לשירות ההעלאה, ולכן לא נשלח דבר. פתחו את הקובץ והשתמשו פעם אחת ' +
+      'בתפריט CallMarker (כך מתחדשות ההרשאות של התוסף); אם זה חוזר, פנו למי שהתקין את התוסף.',
+    'lease.busy_auto.upload': 'ההעלאה האוטומטית של {=holder} שולחת שורות מהגיליון "{sheet}" (התחילה {=age}). נסו שוב כשתסתיים.',
+    'lease.busy_auto.check': 'הבדיקה של {=holder} בגיליון "{sheet}" ממשיכה בהרצה אוטומטית (התחילה {=age}). נסו שוב כשתסתיים.',
+    'lease.busy_auto.remove': 'ההסרה מהקמפיין של {=holder} מהגיליון "{sheet}" ממשיכה בהרצה אוטומטית (התחילה {=age}). ' +
+      'נסו שוב כשתסתיים.',
+    'lease.own_auto.upload': 'ההעלאה האוטומטית שלך שולחת שורות מהגיליון "{sheet}" (התחילה {=age}). נסו שוב כשתסתיים.',
+    'lease.own_auto.check': 'הבדיקה שלך בגיליון "{sheet}" ממשיכה בהרצה אוטומטית (התחילה {=age}). נסו שוב כשתסתיים.',
+    'lease.own_auto.remove': 'ההסרה שלך מהקמפיין מהגיליון "{sheet}" ממשיכה בהרצה אוטומטית (התחילה {=age}). נסו שוב כשתסתיים.',
+    'lease.stale_auto.upload': 'ההעלאה האוטומטית של {=holder} מהגיליון "{sheet}" התחילה {=age}, ולא התקדמה כבר {=silent}: ' +
+      'ההרצה הבאה שלה תמשיך אותה. להשתלט עליה? העבודה ההיא לא תמשיך; השורות שהיא סיימה שומרות על הסטטוס שלהן.',
+    'lease.stale_auto.check': 'הבדיקה של {=holder} בגיליון "{sheet}" התחילה {=age}, ולא התקדמה כבר {=silent}: ההרצה הבאה ' +
+      'שלה תמשיך אותה. להשתלט עליה? העבודה ההיא לא תמשיך; השורות שהיא סיימה שומרות על הסטטוס שלהן.',
+    'lease.stale_auto.remove': 'ההסרה מהקמפיין של {=holder} מהגיליון "{sheet}" התחילה {=age}, ולא התקדמה כבר {=silent}: ' +
+      'ההרצה הבאה שלה תמשיך אותה. להשתלט עליה? העבודה ההיא לא תמשיך; השורות שהיא סיימה שומרות על הסטטוס שלהן.',
+
+    'log.row': 'שורה {=row}',
+    'log.failed': 'נכשל: {=message}',
+    'log.taken_over': 'הגיליון עבר לעבודה של {=holder}: העבודה הזאת לא המשיכה; השורות שהיא סיימה שומרות על הסטטוס שלהן.',
+    'log.waited': 'חיכתה לתור הבא שלה: {=busy}',
+    'log.quiet': { one: 'לא היה מה לשלוח בהרצה אחת מאז {since}.', other: 'לא היה מה לשלוח ב-{#count} הרצות מאז {since}.' },
+    'log.still_invalid': { one: 'שורה אחת עדיין לא תקינה.', other: '{#count} שורות עדיין לא תקינות.' },
+
+    'automation.dialog_title': 'CallMarker: העלאה אוטומטית',
+    'automation.title': 'העלאה אוטומטית של הגיליון "{sheet}"',
+    'automation.intro': 'מעלה את השורות הממתינות של הגיליון (חדשות, שנכשלו, או שהשתנו מאז שהועלו) עם ההגדרות השמורות שלו, ' +
+      'בלי שמישהו ילחץ על הכפתור.',
+    'automation.off': 'ההעלאה האוטומטית כבויה בגיליון הזה.',
+    'automation.on.schedule': 'מעלה את השורות הממתינות {=every}, בשם {who}, מאז {since}.',
+    'automation.on.form': 'מעלה את השורות הממתינות כשמגיעה תשובה לטופס, בשם {who}, מאז {since}.',
+    'automation.every_minutes': { one: 'כל דקה', other: 'כל {#count} דקות' },
+    'automation.every_hour': 'כל שעה',
+    'automation.last_run': 'הרצה אחרונה {when}: {=text}',
+    'automation.silent': 'היא לא רצה מאז {since}. אם {=holder} עזב/ה את הארגון, או שהחשבון הושעה, ההרצות נעצרו יחד איתו: ' +
+      'הפעילו את ההעלאה האוטומטית בשמכם כדי לקחת אותה.',
+    'automation.continues': 'עדיין בעבודה: ממשיכה בהרצה הבאה.',
+    'automation.waiting_silent': 'העבודה של {=holder} בגיליון "{sheet}" לא עונה כבר {=silent}; ההעלאה האוטומטית תיקח את ' +
+      'הגיליון כשהעבודה ההיא תהיה בשקט {=after}.',
+    'automation.choose': 'להעלות את השורות הממתינות',
+    'automation.mode.off': 'כבוי: רק כשמישהו משתמש בתפריט',
+    'automation.mode.schedule': 'לפי לוח זמנים',
+    'automation.mode.form': 'כשמגיעה לגיליון הזה תשובה מטופס Google',
+    'automation.cost': '{#runs} הרצות ביום. כל אחת פונה לשירות ההעלאה לפחות פעם אחת ({=account} רשאי לבצע {#fetches} פניות ' +
+      'כאלה ביום), ונמשכת כמה שניות כשאין שום דבר חדש: בערך {#minutes} מתוך {#trigger_minutes} הדקות של הרצות אוטומטיות ביום.',
+    'automation.account.consumer': 'חשבון Google אישי',
+    'automation.account.workspace': 'חשבון Google Workspace',
+    'automation.addon_hourly': 'כתוסף, Google מריץ העלאות אוטומטיות לכל היותר פעם בשעה.',
+    'automation.form_cost': 'הרצה אחת לכל תשובה שמגיעה.',
+    'automation.form_missing': 'הגיליון הזה לא מקבל תשובות מטופס Google: כדי להשתמש בזה, קשרו אליו טופס (בטופס: תשובות > ' +
+      'קישור לגיליון).',
+    'automation.runs_as': 'היא רצה בשמך, עם ההרשאות שלך לקובץ ולשירות ההעלאה, גם כשאף אחד לא פתח את הקובץ. יישלח אליך מייל ' +
+      'כשהרצה נכשלת או משאירה שורות לתיקון (על אותה בעיה לכל היותר פעם בשעה); כל הרצה רשומה בלשונית "CallMarker log".',
+    'automation.save': 'שמירה',
+    'automation.close': 'סגירה',
+    'automation.saving': 'שומר…',
+    'automation.saved': 'נשמר.',
+    'automation.not_saved': 'לא נשמר:',
+    'automation.confirm_yes': 'כן',
+    'automation.confirm_no': 'לא',
+    'automation.confirm_take_over': 'ההעלאה האוטומטית של הגיליון "{sheet}" רצה בשם {=holder}. להפעיל אותה בשמך במקום? ' +
+      'הקודמת תיעצר בהרצה הבאה שלה.',
+    'automation.confirm_stop': 'ההעלאה האוטומטית של הגיליון "{sheet}" רצה בשם {=holder}. לכבות אותה? היא תיעצר בהרצה הבאה שלה.',
+    'automation.mine_title': 'ההעלאות האוטומטיות שלך בקובץ הזה',
+    'automation.stop': 'עצירה',
+    'automation.no_email': 'Google לא מוסר לתוסף את כתובת המייל שלך, ולכן הוא לא יכול להריץ העלאות בשמך. השתמשו בחשבון של ' +
+      'הארגון, או בחשבון שבבעלותו הקובץ.',
+    'automation.no_form': 'הגיליון "{sheet}" לא מקבל תשובות מטופס Google. קשרו אליו טופס, או בחרו לוח זמנים.',
+    'automation.too_many_triggers': 'Google מאפשר 20 טריגרים אוטומטיים לאדם עבור התוסף הזה, וכולם בשימוש אצלך (גם בקבצים ' +
+      'אחרים). כבו העלאה אוטומטית שכבר לא צריך, ונסו שוב.',
+    'automation.trigger_failed': 'Google לא אפשר לתוסף ליצור את הטריגר שלו: {message}',
+    'automation.error.mode': 'בחרו: כבוי, לוח זמנים, או תשובות לטופס.',
+    'automation.error.schedule': 'בחרו כל 5, 15 או 30 דקות, או כל שעה.',
+    'automation.error.addon_schedule': 'כתוסף, העלאה אוטומטית רצה לכל היותר פעם בשעה.',
+
+    'alert.subject': 'CallMarker: ההעלאה האוטומטית בקובץ "{spreadsheet}" דורשת תשומת לב',
+    'alert.intro': 'ההעלאה האוטומטית שהפעלת בקובץ "{spreadsheet}" רצה ב-{when} ודורשת תשומת לב.',
+    'alert.tab': '"{sheet}": {=result}',
+    'alert.first_problems': 'הבעיות הראשונות:',
+    'alert.open': 'לפתיחת הגיליון: {=url}',
+    'alert.log': 'כל הרצה רשומה בלשונית "{log}".',
+    'alert.why': 'המייל הזה נשלח אליך כי הפעלת את ההעלאה האוטומטית הזאת; על אותה בעיה נשלח מייל לכל היותר פעם בשעה. כדי ' +
+      'לעצור אותה: תוספים > CallMarker > העלאה אוטומטית….',
+    'notify.subject': 'CallMarker: העבודה שלך בגיליון "{sheet}" הסתיימה',
+    'notify.intro': 'העבודה שלך בגיליון "{sheet}" בקובץ "{spreadsheet}" המשיכה אחרי שסגרת את החלונית שלה, והסתיימה:',
+    'notify.why': 'המייל הזה נשלח אליך כי ביקשת אותו בהגדרות > ההעדפות שלך.',
+
+    'help.menu.automatic_upload': 'מעלה בעצמו את השורות הממתינות של הגיליון, לפי לוח זמנים או כשמגיעה תשובה מטופס Google, ' +
+      'בשם מי שהפעיל אותו; מציג מי זה ואת ההרצה האחרונה.',
+    'help.automatic_title': 'העלאה אוטומטית, ועבודות שממשיכות אחרי שהחלון נסגר',
+    'help.automatic': 'תחת "העלאה אוטומטית…" אפשר להגדיר שגיליון יעלה בעצמו את השורות הממתינות שלו: כל 5, 15 או 30 דקות או ' +
+      'כל שעה (בתוסף: כל שעה), או כשמגיעה תשובה מטופס Google. ההעלאה רצה בשם מי שהפעיל אותה, עם ההגדרות השמורות של הגיליון, ' +
+      'ומחכה כשעבודה של מישהו אחר מחזיקה בגיליון. עבודה שלא מסתיימת בהרצה אחת ממשיכה בהרצה הבאה, ועבודה שסגרת את החלונית שלה ' +
+      'ממשיכה בעצמה: שום דבר לא הולך לאיבוד ושום דבר לא נשלח פעמיים. מי שהפעיל את ההעלאה מקבל מייל כשהרצה נכשלת או משאירה ' +
+      'שורות לתיקון.',
+    'help.log': 'כל עבודה, מהתפריט או אוטומטית, כותבת שורה אחת בלשונית "{log}": מתי, מי, איך היא התחילה, הגיליון, הספירות, ' +
+      'כמה זמן זה לקח, איך זה הסתיים, וקישור לשורה הבעייתית הראשונה. נשמרות {#max} השורות החדשות ביותר.',
   }),
 });
 

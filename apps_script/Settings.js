@@ -57,10 +57,11 @@ const DEFAULT_SETTINGS = Object.freeze({
  * @typedef {Object} Preferences one user's own choices, in every spreadsheet
  * @property {'' | Language} language '' to follow the Google account's language
  * @property {number} skip_card_up_to jobs of at most this many rows start without the pre-flight card; 0: none
+ * @property {boolean} notify_carried email me how my job ended when a follow-up run finished it after I closed its sidebar
  */
 
 /** @type {Readonly<Preferences>} */
-const DEFAULT_PREFERENCES = Object.freeze({ language: '', skip_card_up_to: 0 });
+const DEFAULT_PREFERENCES = Object.freeze({ language: '', skip_card_up_to: 0, notify_carried: false });
 
 /**
  * Checks what the settings form sent and turns it into Settings. Pure: no properties, no UI.
@@ -148,10 +149,12 @@ function validatePreferences_(form, lang) {
   if (under === undefined || (under !== null && under > MAX_SELECTED_ROWS)) {
     errors.skip_card_up_to = t_(lang, 'settings.error.skip_card_up_to', { max: MAX_SELECTED_ROWS });
   }
+  const notify = form.notify_carried;
   return {
     preferences: {
       language: errors.language ? '' : /** @type {'' | Language} */ (language),
       skip_card_up_to: typeof under === 'number' ? under : 0,
+      notify_carried: notify === true || notify === 'true' || notify === 'on',
     },
     errors: errors,
   };
@@ -359,7 +362,7 @@ function saveSettings(form) {
   let preferences = loadPreferences_(userProperties);
   const checked = validateSettings_(input, lang);
   // A form without the preference fields leaves them as they are.
-  const chosen = validatePreferences_(Object.assign({}, preferences, pickFields_(input, ['language', 'skip_card_up_to'])), lang);
+  const chosen = validatePreferences_(Object.assign({}, preferences, pickFields_(input, ['language', 'skip_card_up_to', 'notify_carried'])), lang);
   const errors = Object.assign({}, checked.errors, chosen.errors);
   const ok = Object.keys(errors).length === 0;
   if (ok) {
@@ -386,6 +389,7 @@ function saveSettings(form) {
  * @property {Settings} settings
  * @property {Preferences} preferences
  * @property {string} changed what the form says about who changed the settings last
+ * @property {string} automatic the tab's automatic upload: who runs it, how often, its last run
  * @property {{value: number, label: string}[]} statuses
  * @property {{value: string, label: string}[]} languages
  * @property {number} max_batch_size
@@ -400,13 +404,15 @@ function saveSettings(form) {
  */
 function settingsView_(lang, sheet, tab, preferences) {
   const automatic = languageOf_(Session.getActiveUserLocale());
+  const timeZone = SpreadsheetApp.getActive().getSpreadsheetTimeZone();
   return {
     sheet_id: sheet.getSheetId(),
     sheet_name: sheet.getName(),
     title: t_(lang, 'settings.title', { sheet: sheet.getName() }),
     settings: tab.settings,
     preferences: preferences,
-    changed: changedText_(lang, tab, SpreadsheetApp.getActive().getSpreadsheetTimeZone()),
+    changed: changedText_(lang, tab, timeZone),
+    automatic: automationLine_(lang, sheet, timeZone),
     statuses: CUSTOMER_STATUSES.map((n) => ({ value: n, label: n + ' · ' + customerStatusLabel_(lang, n) })),
     languages: [{ value: '', label: t_(lang, 'settings.language.automatic', { language: t_(lang, 'language.' + automatic) }) }]
       .concat(LANGUAGES.map((code) => ({ value: code, label: t_(lang, 'language.' + code) }))),

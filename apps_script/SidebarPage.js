@@ -16,7 +16,7 @@
 function sidebarPage_() {
   'use strict';
   const FIELDS = ['campaign', 'campaign_name', 'agent_name', 'override', 'unique', 'status', 'international',
-    'default_region', 'batch_size', 'header_row', 'language', 'skip_card_up_to'];
+    'default_region', 'batch_size', 'header_row', 'language', 'skip_card_up_to', 'notify_carried'];
 
   /** @param {string} id */
   const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -359,6 +359,7 @@ function sidebarPage_() {
   function fillSettings(view) {
     $('settings-title').textContent = view.title;
     $('settings-changed').textContent = view.changed;
+    $('settings-automatic').textContent = view.automatic;
     const status = /** @type {HTMLSelectElement} */ ($('status'));
     while (status.options.length > 1) {
       status.remove(1);
@@ -439,6 +440,9 @@ function sidebarPage_() {
   button('leave-it').addEventListener('click', leaveIt);
   button('stop').addEventListener('click', requestStop);
   button('retry').addEventListener('click', retry);
+  button('open-automation').addEventListener('click', () => {
+    server(() => undefined, () => undefined).showAutomation();
+  });
   /** @type {HTMLDetailsElement} */ ($('settings-panel')).open = state.view === 'settings';
   if (state.view === 'preflight') {
     showCard(state.card);

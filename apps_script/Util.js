@@ -91,3 +91,16 @@ function activeEmail_() {
     return '';
   }
 }
+
+/**
+ * The email of the account this execution runs as: the person at the sheet, or, in a trigger, the
+ * person who made it. '' when Google tells neither.
+ * @returns {string}
+ */
+function runnerEmail_() {
+  try {
+    return Session.getEffectiveUser().getEmail() || activeEmail_();
+  } catch (_error) {
+    return activeEmail_();
+  }
+}

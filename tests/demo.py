@@ -2,12 +2,17 @@
 
 Serves both emulators, an ID-token issuer and the function (functions-framework, its own process) on
 127.0.0.1, calls the function step by step as the add-in does, prints the sheet and checks the result.
+Then new leads arrive, and the add-in's automatic upload (its own code, run by Node with Google's services
+faked) picks them up; its "CallMarker log" tab is printed and the result checked again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
+import shutil
+import subprocess
 import sys
 import time
 import unicodedata
@@ -22,7 +27,7 @@ import phonenumbers
 from callmarker_sheets.sheet import STATUS_COLUMNS
 from tests.emulators.identity import DEFAULT_EMAIL
 from tests.rowgen import HEADERS, NAME, PHONE, make_rows, sheet_of
-from tests.stack import CALLMARKER_TOKEN, CAMPAIGN, USER_OAUTH_TOKEN, Stack
+from tests.stack import CALLMARKER_TOKEN, CAMPAIGN, ROOT, USER_OAUTH_TOKEN, Stack
 
 STATUS, MESSAGE, _TIME, _FINGERPRINT = STATUS_COLUMNS
 LAST_NAME = HEADERS.index("Last name")
@@ -318,6 +323,7 @@ class Demo:
                 f"Check: ok. The final counts equal the {len(rows):,} statuses in the sheet; CallMarker "
                 f"holds exactly the {len(held):,} uploaded rows, each sent once; no token was shown."
             )
+            problems = self.automatic_upload(spreadsheet_id, gid, id_token, rows, seed)
         return problems
 
     def _job(self, body: dict[str, Any], id_token: str) -> list[dict[str, Any]]:
@@ -365,6 +371,192 @@ class Demo:
                 time.sleep(3600)
         except KeyboardInterrupt:
             self.say("Stopping.")
+
+    # ------------------------------------------------------------------------- the automatic upload
+
+    def automatic_upload(
+        self, spreadsheet_id: str, gid: int, id_token: str, rows: Sequence[SheetRow], seed: int
+    ) -> list[str]:
+        """New leads appended to the sheet, then picked up by the add-in's automatic upload (its own
+        code, run by Node against these servers); its log tab printed, and the result checked."""
+        stack = self.stack
+        taken_before = len(_taken(stack))
+        earlier = {n for r in rows if (n := national_number(r.cells.get(HEADERS[PHONE], ""), r.raw_phone))}
+        leads = new_leads(earlier, NEW_LEADS, seed)
+        sheet = stack.sheets_client().open_by_key(spreadsheet_id).get_worksheet_by_id(gid)
+        self.say()
+        self.say("Automatic upload")
+        # Written under the last row, where a form's answers or Zapier's rows land.
+        below = len(sheet.get_values()) + 1
+        if below + len(leads) - 1 > sheet.row_count:
+            sheet.add_rows(below + len(leads) - 1 - sheet.row_count)
+        sheet.update(sheet_of(leads)[1:], f"A{below}", value_input_option="USER_ENTERED")
+        self.say(f"{len(leads)} new leads were appended to the sheet, as a form or Zapier adds them.")
+        outcome = run_automatic_upload(
+            {
+                "function_url": stack.function_url,
+                "sheets_url": stack.sheets.url,
+                "spreadsheet_id": spreadsheet_id,
+                "sheet_id": gid,
+                "spreadsheet_name": sheet.spreadsheet.title,
+                "sheet_title": sheet.title,
+                "id_token": id_token,
+                "sheets_token": USER_OAUTH_TOKEN,
+                "email": DEFAULT_EMAIL,
+                "settings": {"campaign": CAMPAIGN, "batch_size": str(OPTIONS["batch_size"])},
+                "every_minutes": AUTOMATIC_EVERY_MINUTES,
+                "runs": 2,
+            }
+        )
+        self.say(f"{DEFAULT_EMAIL} turned on its automatic upload, with the add-in's own code run by Node:")
+        self.say(f"  {_visible(outcome['status'])}")
+        for number, run in enumerate(outcome["runs"], start=1):
+            steps = f"{run['steps']} step" + "s" * (run["steps"] != 1)
+            later = AUTOMATIC_EVERY_MINUTES * number
+            seconds = run["seconds"]
+            self.say(f"Run {number}, {later} minutes later ({run['trigger']}): {steps}, {seconds:.1f} s.")
+        for email in outcome["emails"]:
+            self.say(f"Emailed {email['to']}: {_visible(email['subject'])}")
+        self.say()
+        self.say('The "CallMarker log" tab:')
+        for line in log_table(outcome["log"]):
+            self.say(line)
+        self.say()
+        formatted = stack.read_sheet(spreadsheet_id)
+        after = sheet_rows(formatted, stack.read_sheet(spreadsheet_id, render="UNFORMATTED_VALUE"))
+        problems = verify_automatic(
+            [national_number(shown[PHONE], raw[PHONE]) or "" for shown, raw in leads],
+            earlier,
+            _taken(stack)[taken_before:],
+            after,
+            outcome,
+            emails=1 if any(r.status == "invalid" for r in rows) else 0,
+        )
+        if not problems:
+            self.say(
+                f"Check: ok. The {len(leads)} new leads are uploaded, each sent to CallMarker once; no "
+                "earlier row was sent again; the log holds the run that sent them and the one that found "
+                "nothing new; the rows left invalid were emailed once."
+            )
+        return problems
+
+
+NEW_LEADS = 50
+AUTOMATIC_EVERY_MINUTES = 15
+#: The log's columns the demo prints: title, width.
+LOG_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("When", 19),
+    ("How", 8),
+    ("Rows", 5),
+    ("uploaded", 8),
+    ("invalid", 7),
+    ("skipped", 7),
+    ("Duration", 8),
+    ("Result", 84),
+)
+
+
+def new_leads(taken: set[str], n: int, seed: int) -> list[tuple[list[str], list[object]]]:
+    """``n`` valid leads whose numbers no earlier row has."""
+    _, rows, _ = make_rows(n * 3, invalid_share=0.0, seed=seed + 1009)
+    fresh = []
+    for shown, raw in rows:
+        number = national_number(shown[PHONE], raw[PHONE])
+        if number and number not in taken:
+            taken = taken | {number}
+            fresh.append((shown, raw))
+    return fresh[:n]
+
+
+def run_automatic_upload(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The add-in's automatic upload, run by Node (tests/apps_script/demo_automation.js)."""
+    node = shutil.which("node")
+    if node is None:
+        raise DemoFailed("the automatic upload runs the add-in with Node 20, which is not installed.")
+    script = ROOT / "tests" / "apps_script" / "demo_automation.js"
+    done = subprocess.run(
+        [node, str(script)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise DemoFailed(f"the automatic upload stopped: {done.stderr.strip()[-500:]}")
+    outcome: dict[str, Any] = json.loads(done.stdout)
+    return outcome
+
+
+def _visible(text: str) -> str:
+    """Text without the invisible direction marks the add-in puts around values: a terminal would apply
+    them to the whole line."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def _taken(stack: Stack) -> list[str]:
+    """Every number CallMarker took, in order (refused requests left out)."""
+    return [
+        c["number"]
+        for r in stack.callmarker_app.requests
+        if r["status"] == 200
+        for c in r["body"].get("customers", [])
+    ]
+
+
+def verify_automatic(
+    new: Sequence[str],
+    earlier: set[str],
+    sent: Sequence[str],
+    rows: Sequence[SheetRow],
+    outcome: Mapping[str, Any],
+    *,
+    emails: int,
+) -> list[str]:
+    """What a user could check after the automatic upload; each problem found, as a sentence.
+
+    ``new``: the new leads' numbers; ``earlier``: the numbers of the rows before them; ``sent``: every
+    number CallMarker took since; ``rows``: the sheet after; ``outcome``: what the add-in's run reported;
+    ``emails``: how many emails its owner should have had (one when rows were left invalid, at the first run).
+    """
+    problems: list[str] = []
+    counts = Counter(sent)
+    missing = [n for n in new if counts[n] == 0]
+    if missing:
+        problems.append(f"{len(missing)} new leads never reached CallMarker")
+    twice = sorted(n for n, k in counts.items() if k > 1)
+    if twice:
+        problems.append(f"{len(twice)} numbers were sent to CallMarker more than once")
+    again = sorted(set(sent) & earlier)
+    if again:
+        problems.append(f"{len(again)} earlier rows were sent again")
+    status = {national_number(r.cells.get(HEADERS[PHONE], ""), r.raw_phone): r.status for r in rows}
+    unmarked = [n for n in new if status.get(n) != "uploaded"]
+    if unmarked:
+        problems.append(f"{len(unmarked)} new leads are not marked uploaded in the sheet")
+    log = outcome.get("log") or []
+    if len(log) != 3:
+        problems.append(f"the log tab holds {max(0, len(log) - 1)} rows, not one per run")
+    elif log[0][:3] != ["When", "Who", "How"] or log[2][log[0].index("uploaded")] != str(len(new)):
+        problems.append(f"the log's row of the run that sent the leads does not say {len(new)} uploaded")
+    if len(outcome.get("emails") or []) != emails:
+        problems.append(f"the owner got {len(outcome.get('emails') or [])} emails, not {emails}")
+    return problems
+
+
+def log_table(log: Sequence[Sequence[str]]) -> list[str]:
+    """The log tab's rows, as columns of the width they need, its header first."""
+    if not log:
+        return ["(empty)"]
+    header = list(log[0])
+    where = [header.index(title) for title, _ in LOG_COLUMNS]
+    lines = [" ".join(fit(title, w) for title, w in LOG_COLUMNS).rstrip()]
+    lines.append(" ".join("─" * w for _, w in LOG_COLUMNS))
+    for row in log[1:]:
+        cells = [row[i] if i < len(row) else "" for i in where]
+        lines.append(" ".join(fit(c, w) for c, (_, w) in zip(cells, LOG_COLUMNS, strict=True)).rstrip())
+    return lines
 
 
 def _ranges(ranges: Sequence[Sequence[int]]) -> str:

@@ -10,7 +10,19 @@ from typing import Any
 import pytest
 
 from tests import demo
-from tests.demo import COLUMNS, MESSAGE, STATUS, SheetRow, fit, main, selection, verify
+from tests.demo import (
+    COLUMNS,
+    LOG_COLUMNS,
+    MESSAGE,
+    STATUS,
+    SheetRow,
+    fit,
+    log_table,
+    main,
+    selection,
+    verify,
+    verify_automatic,
+)
 from tests.rowgen import HEADERS, PHONE
 from tests.stack import CAMPAIGN, Stack
 
@@ -45,6 +57,26 @@ def test_the_demo_uploads_a_sheet_over_several_steps_prints_it_and_checks_it() -
     check = re.search(r"^Check: ok\. .* exactly the (\d+) uploaded rows", text, re.M)
     assert check is not None, text
     assert check[1] == summary[2]
+
+    # Then new leads arrive, and the add-in's automatic upload picks them up.
+    automatic = text[text.index("\nAutomatic upload\n") :]
+    assert "50 new leads were appended to the sheet" in automatic
+    turned_on = r"^  Uploads the pending rows every 15 minutes, as dana@example\.com, since "
+    assert re.search(turned_on, automatic, re.M)
+    assert re.findall(r"^Run (\d), (\d+) minutes later \(automaticUpload\)", automatic, re.M) == [
+        ("1", "15"),
+        ("2", "30"),
+    ]
+    log = automatic.splitlines()
+    table = log.index('The "CallMarker log" tab:')
+    assert log[table + 1].split() == [title for title, _ in LOG_COLUMNS]
+    newest, first = log[table + 3], log[table + 4]
+    quiet = r" schedule +\d+ +\d+ +\d+ +0:\d\d +Nothing new to send in 1 run since .* still invalid\.$"
+    assert re.search(quiet, newest)
+    sent = r" schedule +\d+ +50 +\d+ +\d+ +0:\d\d +Done: uploaded 50 · invalid \d+ · skipped \d+\.$"
+    assert re.search(sent, first)
+    assert log[table + 5] == ""
+    assert "Check: ok. The 50 new leads are uploaded, each sent to CallMarker once" in automatic
 
 
 def test_the_demo_exits_1_with_the_functions_own_message_when_the_job_fails(
@@ -186,3 +218,81 @@ def test_the_selection_covers_every_row_once_in_up_to_three_ranges(count: int) -
 def test_a_cell_takes_exactly_its_column_width(text: str, shown: str) -> None:
     assert fit(text, 14) == shown
     assert len(fit(text, 14)) == 14
+
+
+# ------------------------------------------------------------------------- the automatic upload
+
+
+def _automatic() -> dict[str, Any]:
+    header = ["When", "Who", "How", "Tab", "Action", "Mode", "Rows", "uploaded", "invalid", "Result"]
+    return {
+        "new": ["0547000001", "0547000002"],
+        "earlier": {"0547000009"},
+        "sent": ["0547000001", "0547000002"],
+        "rows": [
+            _row(2, "054-700-0009", "uploaded"),
+            _row(3, "054-700-0001", "uploaded"),
+            _row(4, "054-700-0002", "uploaded"),
+        ],
+        "outcome": {
+            "log": [
+                header,
+                ["t2", "d", "schedule", "Leads", "upload", "pending", "0", "", "", "Nothing new to send"],
+                ["t1", "d", "schedule", "Leads", "upload", "pending", "2", "2", "", "Done: uploaded 2."],
+            ],
+            "emails": [],
+        },
+        "emails": 0,
+    }
+
+
+def _lost_lead(case: dict[str, Any]) -> None:
+    case["sent"].remove("0547000002")
+
+
+def _earlier_again(case: dict[str, Any]) -> None:
+    case["sent"].append("0547000009")
+
+
+def _lead_twice(case: dict[str, Any]) -> None:
+    case["sent"].append("0547000001")
+
+
+def _not_marked(case: dict[str, Any]) -> None:
+    case["rows"][2] = _row(4, "054-700-0002", "failed")
+
+
+def _no_log_row(case: dict[str, Any]) -> None:
+    del case["outcome"]["log"][1]
+
+
+def _unwanted_email(case: dict[str, Any]) -> None:
+    case["outcome"]["emails"].append({"to": "dana@example.com", "subject": "x"})
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (_lost_lead, "1 new leads never reached CallMarker"),
+        (_earlier_again, "1 earlier rows were sent again"),
+        (_lead_twice, "1 numbers were sent to CallMarker more than once"),
+        (_not_marked, "1 new leads are not marked uploaded in the sheet"),
+        (_no_log_row, "the log tab holds 1 rows, not one per run"),
+        (_unwanted_email, "the owner got 1 emails, not 0"),
+    ],
+)
+def test_the_automatic_check_names_what_is_wrong(tamper: Any, problem: str) -> None:
+    case = _automatic()
+    assert verify_automatic(**case) == []
+    tamper(case)
+
+    assert problem in verify_automatic(**case)
+
+
+def test_the_log_is_printed_in_the_columns_that_tell_a_run() -> None:
+    log = _automatic()["outcome"]["log"]
+    header = [*log[0][:7], "skipped", "Duration", *log[0][7:]]
+    lines = log_table([header, [*log[2][:7], "30", "0:01", *log[2][7:]]])
+
+    assert lines[0].split() == [title for title, _ in LOG_COLUMNS]
+    assert lines[2].split() == ["t1", "schedule", "2", "2", "30", "0:01", "Done:", "uploaded", "2."]

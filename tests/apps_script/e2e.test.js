@@ -14,15 +14,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { chromium } = require('playwright-core');
 const { loadAddIn, plain, sidebarState, visible } = require('./addin');
 const { FakeDocument, FakeUser, httpTransport, sheetsApiSource, createClock } = require('./fakes');
+const { startStack, stopStack } = require('./stack');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
-const STARTUP_MS = 60 * 1000;
-const SHUTDOWN_MS = 15 * 1000;
 const MINUTE = 60 * 1000;
 const SCREENSHOT = path.join(ROOT, 'docs', 'img', 'sheet-statuses.png');
 const CHROMIUM = '/usr/bin/chromium';
@@ -129,57 +126,6 @@ function wrongRows(expected, rows, column, inJob) {
     }
   }
   return { wrong, invalid };
-}
-
-// ---------------------------------------------------------------- the Python stack
-
-/** Starts python -m tests.e2e_stack and resolves with its one JSON line. */
-function startStack() {
-  const child = spawn(PYTHON, ['-m', 'tests.e2e_stack', ...STACK_ARGS], {
-    cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const info = new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the stack did not start in ${STARTUP_MS / 1000} s: ${stderr}`)), STARTUP_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run ${path.relative(ROOT, PYTHON)} (make setup creates it): ${error.message}`));
-    });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const end = out.indexOf('\n');
-      if (end >= 0) {
-        clearTimeout(timer);
-        resolve(JSON.parse(out.slice(0, end)));
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the stack exited (${code ?? signal}) before it was ready: ${stderr}`));
-    });
-  });
-  return { child, info, exited, stderr: () => stderr };
-}
-
-/** Ends the stack: stdin closed first (its way to stop), SIGTERM if it lingers, SIGKILL as a last resort. */
-async function stopStack(stack) {
-  const timeout = (ms) => new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());
-  stack.child.stdin.end();
-  let outcome = await Promise.race([stack.exited, timeout(SHUTDOWN_MS)]);
-  if (!outcome) {
-    stack.child.kill('SIGTERM');
-    outcome = await Promise.race([stack.exited, timeout(SHUTDOWN_MS)]);
-  }
-  if (!outcome) {
-    stack.child.kill('SIGKILL');
-    outcome = await stack.exited;
-  }
-  return outcome;
 }
 
 // ---------------------------------------------------------------- the sheet as a picture
@@ -326,7 +272,7 @@ for (const lang of ['he', 'en']) {
     };
 
     before(async () => {
-      stack = startStack();
+      stack = startStack(STACK_ARGS);
       info = await stack.info;
       clock = createClock(Date.now());
       const source = (title) => sheetsApiSource({

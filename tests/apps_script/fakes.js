@@ -34,6 +34,19 @@
  *     The server it calls must not run on the test's main thread, which is blocked during the call:
  *     run it in another process (the Python emulators) or a worker thread (see fakes.test.js).
  * Every request, either way, is recorded in user.log.requests with its parsed JSON payload.
+ *
+ * Installable triggers, as Google's trigger guides describe them: ScriptApp.newTrigger(...) records a
+ * trigger on the FakeDocument (document.triggers), owned by the user who made it; document.dueTriggers()
+ * says which clock triggers have come due on the document's clock (new FakeDocument({ clock })), and
+ * fireTrigger(trigger, addIn, event) runs its function as Google would: as its owner, in AuthMode.FULL,
+ * with no user interface (SpreadsheetApp.getUi() throws) and no selection. The limits a real project
+ * meets are kept: 20 triggers per user per script; everyMinutes only 1, 5, 10, 15 or 30; and in an
+ * add-on (new FakeUser(document, { installationSource: 'APPS_MARKETPLACE_DOMAIN_ADD_ON' })) one
+ * trigger of each type per user per document and no time-driven trigger more often than hourly.
+ * MailApp.sendEmail records each email in user.log.emails, within user.mailQuota a day.
+ *
+ * Sheets held in memory (valuesSource) can be written as SpreadsheetApp writes them: setValues,
+ * inserted and deleted rows, new sheets (insertSheet), frozen rows and protections.
  */
 
 const crypto = require('node:crypto');
@@ -43,8 +56,14 @@ const { spawnSync } = require('node:child_process');
 const vm = require('node:vm');
 
 const APPS_SCRIPT_DIR = path.resolve(__dirname, '..', '..', 'apps_script');
-/** Apps Script refuses a property value over 9 kB. */
+/** Apps Script refuses a property value over 9 kB, and a property store over 500 kB. */
 const MAX_PROPERTY_VALUE_BYTES = 9 * 1024;
+const MAX_PROPERTY_STORE_BYTES = 500 * 1024;
+/** Installable triggers per user per script. */
+const MAX_TRIGGERS_PER_USER = 20;
+/** The intervals ClockTriggerBuilder.everyMinutes accepts. */
+const EVERY_MINUTES = Object.freeze([1, 5, 10, 15, 30]);
+const HOUR_MS = 60 * 60 * 1000;
 /** UrlFetchApp gives up after about 60 s. */
 const FETCH_TIMEOUT_MS = 60 * 1000;
 const LOOPBACK_HOSTS = Object.freeze(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -193,6 +212,32 @@ class FakeRange {
   }
   getValues() { return this.read('UNFORMATTED_VALUE', ''); }
   getDisplayValues() { return this.read('FORMATTED_VALUE', ''); }
+  /**
+   * Writes cells as Range.setValues does: the grid must match the range. A string that starts with an
+   * apostrophe is kept as the text after it, as Sheets keeps it; any other string is stored as given.
+   */
+  setValues(values) {
+    if (!Array.isArray(values) || values.length !== this.getNumRows() || values.some((row) => !Array.isArray(row) || row.length !== this.getNumColumns())) {
+      throw new Error(`The number of rows or columns in the data does not match the range (${this.getA1Notation()}).`);
+    }
+    const rows = this.sheet.writableRows();
+    values.forEach((row, r) => {
+      const at = this.box.row - 1 + r;
+      while (rows.length <= at) {
+        rows.push([]);
+      }
+      row.forEach((value, c) => {
+        const column = this.box.column - 1 + c;
+        while (rows[at].length < column) {
+          rows[at].push('');
+        }
+        rows[at][column] = typeof value === 'string' && value.startsWith("'") ? value.slice(1) : value;
+      });
+    });
+    return this;
+  }
+  setValue(value) { return this.setValues([[value]]); }
+  setFontWeight(weight) { this.sheet.formats.push({ range: this.getA1Notation(), fontWeight: weight }); return this; }
   read(render, empty) {
     const values = this.sheet.source.values(render);
     const out = [];
@@ -213,12 +258,28 @@ class FakeRangeList {
   getRanges() { return this.ranges.slice(); }
 }
 
+class FakeProtection {
+  constructor(sheet) {
+    this.sheet = sheet;
+    this.description = '';
+    this.warningOnly = false;
+  }
+  setDescription(description) { this.description = String(description); return this; }
+  getDescription() { return this.description; }
+  setWarningOnly(warningOnly) { this.warningOnly = warningOnly === true; return this; }
+  isWarningOnly() { return this.warningOnly; }
+}
+
 class FakeSheet {
-  constructor(spreadsheet, { name, sheetId, source }) {
+  constructor(spreadsheet, { name, sheetId, source, formUrl }) {
     this.spreadsheet = spreadsheet;
     this.name = name;
     this.sheetId = sheetId;
     this.source = source || valuesSource([]);
+    this.formUrl = formUrl || null;
+    this.protections = [];
+    this.formats = [];
+    this.frozenRows = 0;
   }
   getName() { return this.name; }
   getSheetId() { return this.sheetId; }
@@ -233,6 +294,39 @@ class FakeSheet {
   }
   getMaxRows() { return this.source.maxRows(); }
   getMaxColumns() { return this.source.maxColumns(); }
+  /** The sheet's rows, to write into: only a sheet held in memory can be written here. */
+  writableRows() {
+    if (!Array.isArray(this.source.rows)) {
+      throw new Error(`the fake writes only sheets held in memory; "${this.name}" reads its cells from elsewhere`);
+    }
+    return this.source.rows;
+  }
+  insertRowsAfter(afterPosition, howMany) {
+    const rows = this.writableRows();
+    while (rows.length < afterPosition) {
+      rows.push([]);
+    }
+    rows.splice(afterPosition, 0, ...Array.from({ length: howMany }, () => []));
+    return this;
+  }
+  insertRowAfter(afterPosition) { return this.insertRowsAfter(afterPosition, 1); }
+  deleteRows(rowPosition, howMany) {
+    const rows = this.writableRows();
+    if (rowPosition < 1 || rowPosition + howMany - 1 > this.getMaxRows()) {
+      throw new Error('Those rows are out of bounds.');
+    }
+    rows.splice(rowPosition - 1, howMany);
+  }
+  setFrozenRows(rows) { this.frozenRows = rows; }
+  getFrozenRows() { return this.frozenRows || 0; }
+  /** The URL of the Google Form whose answers this sheet receives, or null. */
+  getFormUrl() { return this.formUrl || null; }
+  protect() {
+    const protection = new FakeProtection(this);
+    this.protections.push(protection);
+    return protection;
+  }
+  getProtections(_type) { return this.protections.slice(); }
   getLastRow() { return this.source.values('UNFORMATTED_VALUE').length; }
   getLastColumn() {
     return Math.max(0, ...this.source.values('UNFORMATTED_VALUE').map((row) => row.length));
@@ -249,10 +343,18 @@ class FakeSheet {
 
 /** One spreadsheet as every editor shares it. */
 class FakeDocument {
-  constructor({ id = 'spreadsheet-1', name = 'Leads', sheets = [{ name: 'Leads', sheetId: 0 }], timeZone = 'Asia/Jerusalem' } = {}) {
+  /**
+   * @param {{ id?: string, name?: string, sheets?: object[], timeZone?: string, clock?: { now(): number } }} [options]
+   *   clock: what time-driven triggers are due by (the add-in's clock, when a test moves time)
+   */
+  constructor({ id = 'spreadsheet-1', name = 'Leads', sheets = [{ name: 'Leads', sheetId: 0 }], timeZone = 'Asia/Jerusalem', clock } = {}) {
     this.id = id;
     this.name = name;
     this.timeZone = timeZone;
+    this.clock = clock || { now: () => Date.now() };
+    /** Every user's installable triggers on this document (see FakeTriggerBuilder). */
+    this.triggers = [];
+    this.triggerCount = 0;
     /** The user whose execution is running: tests are single-threaded, so it is the last one to call in. */
     this.executing = null;
     this.sheets = sheets.map((sheet) => new FakeSheet(this, sheet));
@@ -267,6 +369,58 @@ class FakeDocument {
     }
     return found;
   }
+  /** A new sheet at the end, held in memory, as Spreadsheet.insertSheet makes it. */
+  insertSheet(name) {
+    if (this.sheets.some((s) => s.name === name)) {
+      throw new Error(`A sheet with the name "${name}" already exists. Please enter another name.`);
+    }
+    const sheetId = 1 + Math.max(0, ...this.sheets.map((s) => s.sheetId));
+    const sheet = new FakeSheet(this, { name, sheetId, source: valuesSource([]) });
+    this.sheets.push(sheet);
+    return sheet;
+  }
+  /** The clock triggers whose time has come, on the document's clock: a recurring one once per interval. */
+  dueTriggers() {
+    const now = this.clock.now();
+    return this.triggers.filter((t) => t.type === 'CLOCK' && (t.everyMs
+      ? now - (t.lastFiredAt === null ? t.createdAt : t.lastFiredAt) >= t.everyMs
+      : t.lastFiredAt === null && now >= t.atMs));
+  }
+  /** An answer of a Google Form arriving in a sheet: its row appended, and the event a trigger gets. */
+  formAnswer(sheetName, values) {
+    const sheet = this.sheet(sheetName);
+    const rows = sheet.writableRows();
+    rows.push(values.slice());
+    const header = rows[0] || [];
+    const row = rows.length;
+    return {
+      range: sheet.getRange(row, 1, 1, values.length),
+      values: values.map(String),
+      namedValues: Object.fromEntries(header.map((name, i) => [name, [String(values[i] === undefined ? '' : values[i])]])),
+    };
+  }
+}
+
+/**
+ * Runs an installable trigger's function as Google runs it: as the trigger's owner, in AuthMode.FULL,
+ * without a user interface, with the event Google passes (authMode and triggerUid added).
+ * @param {object} trigger from document.triggers
+ * @param {Record<string, Function>} addIn the owner's add-in (loadAddIn of the owner's globals)
+ * @param {object} [event] more of the event: a form answer's range, values, namedValues
+ */
+function fireTrigger(trigger, addIn, event = {}) {
+  const document = trigger.owner.document;
+  if (!document.triggers.includes(trigger)) {
+    throw new Error(`trigger ${trigger.id} was deleted: it does not fire`);
+  }
+  trigger.lastFiredAt = document.clock.now();
+  trigger.fired += 1;
+  const when = new Date(trigger.lastFiredAt);
+  const clockFields = trigger.type === 'CLOCK' ? {
+    year: when.getUTCFullYear(), month: when.getUTCMonth() + 1, 'day-of-month': when.getUTCDate(), hour: when.getUTCHours(),
+    minute: when.getUTCMinutes(), second: when.getUTCSeconds(), timezone: 'UTC',
+  } : {};
+  return trigger.owner.asTrigger(() => addIn[trigger.handler]({ authMode: 'FULL', triggerUid: trigger.id, ...clockFields, ...event }));
 }
 
 /** The spreadsheet as one user's execution sees it: their active sheet and selection. */
@@ -284,6 +438,7 @@ class FakeSpreadsheet {
   getActiveRange() { return this.user.selection[this.user.selection.length - 1] || null; }
   getCurrentCell() { return this.user.currentCell || null; }
   getSpreadsheetTimeZone() { return this.user.document.timeZone; }
+  insertSheet(name) { return this.user.document.insertSheet(name); }
   toast(message, title, timeoutSeconds) {
     this.user.log.toasts.push({ message: String(message), title, timeoutSeconds });
   }
@@ -328,6 +483,7 @@ class FakeUi {
   /** alert(prompt) · alert(prompt, buttons) · alert(title, prompt, buttons); answers come from user.alertAnswers. */
   alert(...args) {
     this.user.requireMode('Ui.alert', ['FULL']);
+    this.user.requireWindow();
     const [title, prompt, buttons] = args.length === 3 ? args : args.length === 2 && args[1] in ButtonSet
       ? [null, args[0], args[1]] : [null, args[0], ButtonSet.OK];
     const answer = this.user.alertAnswers.length ? this.user.alertAnswers.shift()
@@ -337,14 +493,17 @@ class FakeUi {
   }
   showSidebar(output) {
     this.user.requireMode('Ui.showSidebar', ['FULL']);
+    this.user.requireWindow();
     this.user.log.sidebars.push(output);
   }
   showModalDialog(output, title) {
     this.user.requireMode('Ui.showModalDialog', ['FULL']);
+    this.user.requireWindow();
     this.user.log.dialogs.push({ output, title, modal: true });
   }
   showModelessDialog(output, title) {
     this.user.requireMode('Ui.showModelessDialog', ['FULL']);
+    this.user.requireWindow();
     this.user.log.dialogs.push({ output, title, modal: false });
   }
 }
@@ -444,6 +603,11 @@ class FakeProperties {
     const text = String(value);
     if (Buffer.byteLength(text, 'utf8') > MAX_PROPERTY_VALUE_BYTES) {
       throw new Error('Argument too large: value');
+    }
+    const others = [...this.values].filter(([k]) => k !== String(key))
+      .reduce((sum, [k, v]) => sum + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8'), 0);
+    if (others + Buffer.byteLength(String(key), 'utf8') + Buffer.byteLength(text, 'utf8') > MAX_PROPERTY_STORE_BYTES) {
+      throw new Error('You have exceeded the property storage quota. Please remove some properties and try again.');
     }
     this.values.set(String(key), text);
     return this;
@@ -619,6 +783,142 @@ class FakeUrlFetchApp {
   }
 }
 
+// ---------------------------------------------------------------- triggers and mail
+
+/** A trigger as ScriptApp returns it: a view of a record in document.triggers. */
+class FakeTrigger {
+  constructor(record) { this.record = record; }
+  getUniqueId() { return this.record.id; }
+  getHandlerFunction() { return this.record.handler; }
+  getEventType() { return this.record.type; }
+  getTriggerSource() { return this.record.type === 'CLOCK' ? 'CLOCK' : 'SPREADSHEETS'; }
+  getTriggerSourceId() { return this.record.type === 'CLOCK' ? null : this.record.owner.document.id; }
+}
+
+/**
+ * ScriptApp.newTrigger(functionName) for one user. What create() refuses, and why:
+ * - everyMinutes(n) other than 1, 5, 10, 15 or 30 (ClockTriggerBuilder's reference);
+ * - more than 20 triggers for one user of one script (Apps Script's quotas page);
+ * - in an add-on, a second trigger of one type for the same user and document, and a time-driven
+ *   trigger that runs more often than once an hour (the editor add-ons' trigger guide; a one-off
+ *   trigger sooner than an hour is read as "more often" too, the careful reading).
+ */
+class FakeTriggerBuilder {
+  constructor(user, handler) {
+    this.user = user;
+    this.spec = { handler: String(handler), type: null, everyMs: null, afterMs: null };
+  }
+  timeBased() {
+    this.spec.type = 'CLOCK';
+    return this;
+  }
+  forSpreadsheet(spreadsheet) {
+    const id = typeof spreadsheet === 'string' ? spreadsheet : spreadsheet.getId();
+    if (id !== this.user.document.id) {
+      throw new Error('Add-ons and bound scripts may only create triggers for the file they are used in.');
+    }
+    return this;
+  }
+  onFormSubmit() {
+    this.spec.type = 'ON_FORM_SUBMIT';
+    return this;
+  }
+  everyMinutes(n) {
+    if (!EVERY_MINUTES.includes(n)) {
+      throw new Error('Exception: The value passed to everyMinutes is invalid: it must be 1, 5, 10, 15 or 30.');
+    }
+    this.spec.everyMs = n * 60 * 1000;
+    return this;
+  }
+  everyHours(n) {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error('Exception: The value passed to everyHours is invalid.');
+    }
+    this.spec.everyMs = n * HOUR_MS;
+    return this;
+  }
+  after(ms) {
+    this.spec.afterMs = Math.max(0, Math.floor(ms));
+    return this;
+  }
+  create() {
+    const user = this.user;
+    user.requireMode('ScriptApp.newTrigger', ['FULL']);
+    const document = user.document;
+    const spec = this.spec;
+    if (!spec.type || (spec.type === 'CLOCK' && spec.everyMs === null && spec.afterMs === null)) {
+      throw new Error('Exception: The trigger is missing a schedule or an event.');
+    }
+    const mine = document.triggers.filter((t) => t.owner === user);
+    if (mine.length >= MAX_TRIGGERS_PER_USER) {
+      throw new Error('Exception: This script has too many triggers. Triggers must be deleted from the script before more can be added.');
+    }
+    if (user.installationSource !== 'NONE') {
+      if (mine.some((t) => t.type === spec.type)) {
+        throw new Error(`Exception: An add-on can only have one trigger of each type, per user, per document (${spec.type}).`);
+      }
+      if (spec.type === 'CLOCK' && (spec.everyMs !== null ? spec.everyMs : spec.afterMs) < HOUR_MS) {
+        throw new Error('Exception: Add-ons cannot create time-based triggers that run more frequently than once per hour.');
+      }
+    }
+    document.triggerCount += 1;
+    const now = document.clock.now();
+    const record = {
+      id: `trigger-${document.triggerCount}`, owner: user, handler: spec.handler, type: spec.type,
+      everyMs: spec.everyMs, atMs: spec.afterMs === null ? null : now + spec.afterMs, createdAt: now, lastFiredAt: null, fired: 0,
+    };
+    document.triggers.push(record);
+    return new FakeTrigger(record);
+  }
+}
+
+/** ScriptApp's trigger functions for one user, on their document. */
+function fakeTriggerService(user) {
+  const own = () => user.document.triggers.filter((t) => t.owner === user);
+  return {
+    newTrigger: (handler) => new FakeTriggerBuilder(user, handler),
+    getProjectTriggers: () => {
+      user.requireMode('ScriptApp.getProjectTriggers', ['FULL']);
+      return own().map((t) => new FakeTrigger(t));
+    },
+    getUserTriggers: (spreadsheet) => {
+      user.requireMode('ScriptApp.getUserTriggers', ['FULL']);
+      return spreadsheet.getId() === user.document.id ? own().filter((t) => t.type !== 'CLOCK').map((t) => new FakeTrigger(t)) : [];
+    },
+    deleteTrigger: (trigger) => {
+      user.requireMode('ScriptApp.deleteTrigger', ['FULL']);
+      const at = user.document.triggers.indexOf(trigger.record);
+      if (at < 0 || trigger.record.owner !== user) {
+        throw new Error('Exception: No trigger of yours with that id.');
+      }
+      user.document.triggers.splice(at, 1);
+    },
+  };
+}
+
+/** MailApp for one user: each email is recorded in user.log.emails; the day's quota is user.mailQuota. */
+function fakeMailApp(user) {
+  return {
+    getRemainingDailyQuota: () => {
+      user.requireMode('MailApp.getRemainingDailyQuota', ['FULL']);
+      return user.mailQuota;
+    },
+    sendEmail: (...args) => {
+      user.requireMode('MailApp.sendEmail', ['FULL']);
+      const message = args.length === 1 ? { ...args[0] } : { to: args[0], subject: args[1], body: args[2], ...(args[3] || {}) };
+      const recipients = String(message.to || '').split(',').map((r) => r.trim()).filter(Boolean);
+      if (recipients.length === 0 || typeof message.subject !== 'string' || typeof message.body !== 'string') {
+        throw new Error('Exception: Invalid argument: an email needs a recipient, a subject and a body.');
+      }
+      if (user.mailQuota < recipients.length) {
+        throw new Error('Exception: Service invoked too many times for one day: email.');
+      }
+      user.mailQuota -= recipients.length;
+      user.log.emails.push({ from: user.email, ...message });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- tokens and users
 
 /** An unsigned token shaped like a Google ID token, with the claims the add-in may read. */
@@ -662,7 +962,9 @@ class FakeUser {
   /**
    * @param {FakeDocument} document
    * @param {{ email?: string, locale?: string, fetch?: Function, identityToken?: string | (() => string),
-   *   oauthToken?: string, activeSheet?: string }} [options]
+   *   oauthToken?: string, activeSheet?: string, installationSource?: string, mailQuota?: number }} [options]
+   *   installationSource: 'NONE' (a script bound to the spreadsheet, the default) or
+   *   'APPS_MARKETPLACE_DOMAIN_ADD_ON' (the add-on an administrator installed for the domain)
    */
   constructor(document, options = {}) {
     this.document = document;
@@ -677,9 +979,14 @@ class FakeUser {
     this.currentCell = null;
     this.alertAnswers = [];
     this.authMode = 'FULL';
+    this.inTrigger = false;
+    this.installationSource = options.installationSource || 'NONE';
+    this.mailQuota = options.mailQuota === undefined ? 100 : options.mailQuota;
     this.userProperties = new FakeProperties();
     this.urlFetchApp = new FakeUrlFetchApp(this, options.fetch || null);
-    this.log = { requests: [], toasts: [], alerts: [], sidebars: [], dialogs: [], menus: [], locks: [], activations: [] };
+    this.log = {
+      requests: [], toasts: [], alerts: [], sidebars: [], dialogs: [], menus: [], locks: [], activations: [], emails: [],
+    };
   }
 
   /** Sets the active range list, as the user selecting ranges with Ctrl held: select('A2:C5', 'A9'). */
@@ -703,6 +1010,27 @@ class FakeUser {
       return fn();
     } finally {
       this.authMode = before;
+    }
+  }
+
+  /**
+   * Runs fn as an installable trigger runs: AuthMode.FULL, no window to show anything in, nothing
+   * selected, the spreadsheet's first sheet active. Everything is as it was afterwards.
+   */
+  asTrigger(fn) {
+    const before = { authMode: this.authMode, inTrigger: this.inTrigger, activeSheet: this.activeSheet, selection: this.selection };
+    Object.assign(this, { authMode: 'FULL', inTrigger: true, activeSheet: this.document.sheets[0], selection: [] });
+    try {
+      return fn();
+    } finally {
+      Object.assign(this, before);
+    }
+  }
+
+  /** A trigger has no window: SpreadsheetApp.getUi() and everything shown in it fail, as Google says. */
+  requireWindow() {
+    if (this.inTrigger) {
+      throw new Error('Exception: Cannot call SpreadsheetApp.getUi() from this context.');
     }
   }
 
@@ -758,7 +1086,10 @@ class FakeUser {
         getActiveSpreadsheet: document,
         getActiveSheet: () => document().getActiveSheet(),
         getActiveRangeList: () => document().getActiveRangeList(),
-        getUi: () => ui,
+        getUi: () => {
+          user.requireWindow();
+          return ui;
+        },
       },
       UrlFetchApp: urlFetchApp,
       ScriptApp: {
@@ -771,7 +1102,14 @@ class FakeUser {
           return user.oauthToken;
         },
         AuthMode: Object.freeze({ NONE: 'NONE', LIMITED: 'LIMITED', FULL: 'FULL' }),
+        EventType: Object.freeze({ CLOCK: 'CLOCK', ON_OPEN: 'ON_OPEN', ON_EDIT: 'ON_EDIT', ON_FORM_SUBMIT: 'ON_FORM_SUBMIT', ON_CHANGE: 'ON_CHANGE' }),
+        InstallationSource: Object.freeze({
+          APPS_MARKETPLACE_DOMAIN_ADD_ON: 'APPS_MARKETPLACE_DOMAIN_ADD_ON', NONE: 'NONE', WEB_STORE_ADD_ON: 'WEB_STORE_ADD_ON',
+        }),
+        getInstallationSource: () => user.installationSource,
+        ...fakeTriggerService(user),
       },
+      MailApp: fakeMailApp(user),
       PropertiesService: {
         getDocumentProperties: properties('getDocumentProperties', () => user.document.documentProperties),
         getScriptProperties: properties('getScriptProperties', () => user.document.scriptProperties),
@@ -808,6 +1146,7 @@ function createClock(startMs = Date.UTC(2025, 0, 5, 9, 0, 0)) {
 module.exports = {
   APPS_SCRIPT_DIR,
   LOOPBACK_HOSTS,
+  fireTrigger,
   FakeDocument,
   FakeUser,
   FakeProperties,

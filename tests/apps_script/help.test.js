@@ -77,7 +77,7 @@ test('Help explains every menu item in the user\'s language, Test connection inc
   const { html, title } = helpOf('en');
   assert.equal(title, 'CallMarker help');
   for (const words of ['Upload selected rows', 'Upload all pending rows', 'Check selected rows', 'Remove selected rows', 'Retry failed rows',
-    'Show problem rows', 'Settings', 'The status columns', 'Stop', 'pre-flight card']) {
+    'Show problem rows', 'Settings', 'Automatic upload…', 'The status columns', 'Stop', 'pre-flight card', 'CallMarker log']) {
     assert.ok(html.includes(words), words);
   }
   assert.ok(html.includes('<dt>Test connection</dt>'));
@@ -88,6 +88,6 @@ test('Help explains every menu item in the user\'s language, Test connection inc
     assert.ok(hebrew.html.includes(words), words);
   }
   const words = hebrew.html.split('<body>')[1].replace(/<[^>]*>/g, '').replace(/&[a-z]+;|&#\d+;/g, ' ')
-    .replace(/CallMarker (status|message|time|fingerprint)|CallMarker|Phone|Ctrl|Google|failed|uploaded|sent|rejected|invalid|valid|removed|skipped/g, '');
+    .replace(/CallMarker (status|message|time|fingerprint|log)|CallMarker|Phone|Ctrl|Google|failed|uploaded|sent|rejected|invalid|valid|removed|skipped/g, '');
   assert.deepEqual(words.match(/[A-Za-z]{3,}/g), null, 'no English left in the Hebrew help but names and status words');
 });

@@ -11,12 +11,12 @@ const { APPS_SCRIPT_DIR } = require('./fakes');
 
 const ITEMS = {
   en: ['Upload selected rows', 'Upload all pending rows', 'Check selected rows (no upload)', 'Remove selected rows from campaign', '—',
-    'Retry failed rows', 'Show problem rows', '—', 'Settings…', 'Help ▸'],
+    'Retry failed rows', 'Show problem rows', '—', 'Settings…', 'Automatic upload…', 'Help ▸'],
   he: ['העלאת השורות שנבחרו', 'העלאת כל השורות הממתינות', 'בדיקת השורות שנבחרו (בלי העלאה)', 'הסרת השורות שנבחרו מהקמפיין', '—',
-    'שליחה חוזרת של שורות שנכשלו', 'הצגת השורות הבעייתיות', '—', 'הגדרות…', 'עזרה ▸'],
+    'שליחה חוזרת של שורות שנכשלו', 'הצגת השורות הבעייתיות', '—', 'הגדרות…', 'העלאה אוטומטית…', 'עזרה ▸'],
 };
 const HANDLERS = ['uploadSelectedRows', 'uploadPendingRows', 'checkSelectedRows', 'removeSelectedRows', null, 'retryFailedRows',
-  'showProblemRows', null, 'showSettings', null];
+  'showProblemRows', null, 'showSettings', 'showAutomation', null];
 
 const captions = (menu) => menu.items.map((item) => item.caption || (item.subMenu ? `${item.subMenu} ▸` : '—'));
 
@@ -73,9 +73,12 @@ test('Help holds the help page and Test connection, which opens the checklist', 
 test('the manifest asks for exactly the scopes the add-in needs, on V8', () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(APPS_SCRIPT_DIR, 'appsscript.json'), 'utf8'));
   assert.equal(manifest.runtimeVersion, 'V8');
+  // script.scriptapp: the automatic upload's triggers; script.send_mail: its emails (MailApp).
   assert.deepEqual([...manifest.oauthScopes].sort(), [
     'https://www.googleapis.com/auth/script.container.ui',
     'https://www.googleapis.com/auth/script.external_request',
+    'https://www.googleapis.com/auth/script.scriptapp',
+    'https://www.googleapis.com/auth/script.send_mail',
     'https://www.googleapis.com/auth/spreadsheets',
     'https://www.googleapis.com/auth/userinfo.email',
     'openid',

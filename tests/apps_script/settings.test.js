@@ -151,7 +151,7 @@ test('preferences are the user\'s own: a colleague keeps theirs, and a language 
   assert.equal(result.ok, true);
   assert.equal(result.reload, true);
   assert.equal(result.view.title, 'הגדרות לגיליון "\u2068Leads\u2069"');
-  assert.deepEqual(JSON.parse(dana.userProperties.getProperty('callmarker.preferences')), { language: 'he', skip_card_up_to: 100 });
+  assert.deepEqual(JSON.parse(dana.userProperties.getProperty('callmarker.preferences')), { language: 'he', skip_card_up_to: 100, notify_carried: false });
   assert.equal(yossi.userProperties.getProperty('callmarker.preferences'), JSON.stringify({ language: '', skip_card_up_to: 50000 }));
   yossiAddIn.onOpen({ authMode: 'LIMITED' });
   assert.equal(yossi.log.menus[0].items[0].caption, 'Upload selected rows');

@@ -72,11 +72,12 @@ test.after(async () => {
 /**
  * Runs start(user, addIn) (a menu item that opens the sidebar), then loads that sidebar in a page.
  * onCall(name, nth, page) runs before each server call, and may wait: the page waits with it.
+ * pageOf(user) says which page the menu item opened: the sidebar, unless told (a dialog).
  */
-async function openSidebar({ scenarioOptions = {}, start, onCall, clock = false }) {
+async function openSidebar({ scenarioOptions = {}, start, onCall, clock = false, pageOf = (user) => user.log.sidebars.at(-1).getContent() }) {
   const setup = scenario(scenarioOptions);
   start(setup.user, setup.addIn);
-  const html = setup.user.log.sidebars.at(-1).getContent();
+  const html = pageOf(setup.user);
   const page = await browser.newPage();
   if (clock) {
     await page.clock.install();
@@ -158,7 +159,7 @@ const selectTwelveThousand = (user, addIn) => {
 };
 
 test('settings: the saved ones are shown with who changed them, and a change is saved for the tab', async () => {
-  const { page, document } = await openSidebar({
+  const { page, document, user } = await openSidebar({
     start: (_user, addIn) => {
       addIn.saveSettings({ campaign: '11', campaign_name: 'Summer leads', agent_name: 'דנה', override: true, status: '12', batch_size: '250' });
       addIn.showSettings();
@@ -177,6 +178,7 @@ test('settings: the saved ones are shown with who changed them, and a change is 
   assert.equal(await page.inputValue('#header_row'), '');
   assert.equal(await page.inputValue('#language'), '');
   assert.equal(await page.isVisible('#job'), false, 'no job panel without a job');
+  assert.equal(await page.textContent('#settings-automatic'), 'Automatic upload is off for this tab.');
 
   await page.fill('#campaign', '42');
   await page.check('#unique');
@@ -192,6 +194,9 @@ test('settings: the saved ones are shown with who changed them, and a change is 
   });
   assert.equal(saved.changed_by, 'dana@example.com');
   assert.equal(await page.inputValue('#default_region'), 'GB', 'the form shows what was saved');
+  await page.click('#open-automation');
+  await waitFor(() => user.log.dialogs.length === 1);
+  assert.equal(user.log.dialogs[0].title, 'CallMarker: automatic upload', 'the settings open the automatic upload of the tab');
   await page.close();
 });
 
@@ -536,5 +541,80 @@ test('a tab that is no longer the job\'s own ends the card with a sentence, not 
   await page.click('#send');
   await page.waitForSelector('#job-error:not([hidden])');
   assert.match(visible(await page.textContent('#job-error')), /^Yossi is checking rows of "Leads" \(started just now\)\. Try again when it finishes\.$/);
+  await page.close();
+});
+
+// ---------------------------------------------------------------- the "Automatic upload" dialog
+
+const dialogPage = (user) => user.log.dialogs.at(-1).output.getContent();
+/** The dialog's size, as the add-in opens it (AUTOMATION_WIDTH × AUTOMATION_HEIGHT). */
+const DIALOG_SIZE = { width: 560, height: 600 };
+
+test('automatic upload: a schedule is chosen with its cost a day, saved with its trigger, and stopped from the list', async () => {
+  const { page, document, user } = await openSidebar({
+    pageOf: dialogPage,
+    start: (_user, addIn) => {
+      addIn.saveSettings({ campaign: '11' });
+      addIn.showAutomation();
+    },
+  });
+  assert.equal(user.log.dialogs[0].title, 'CallMarker: automatic upload');
+  assert.equal(visible(await page.textContent('#title')), 'Automatic upload of "Leads"');
+  assert.equal(await page.textContent('#status'), 'Automatic upload is off for this tab.');
+  assert.equal(await page.isChecked('#mode-off'), true);
+  assert.equal(await page.isDisabled('#every'), true);
+  assert.equal(await page.isDisabled('#mode-form'), true, 'this tab receives no form\'s answers');
+  assert.match(await page.textContent('#form-note'), /does not receive a Google Form's answers/);
+  await page.check('#mode-schedule');
+  assert.deepEqual(await page.$$eval('#every option', (options) => options.map((o) => o.textContent)),
+    ['every 5 minutes', 'every 15 minutes', 'every 30 minutes', 'every hour']);
+  assert.match(await page.textContent('#cost'), /^96 runs a day\./);
+  await page.selectOption('#every', '5');
+  assert.match(await page.textContent('#cost'), /^288 runs a day\. .*about 15 of its 360 minutes/);
+  await page.click('#save');
+  await page.waitForSelector('#save-status:has-text("Saved.")');
+  assert.match(visible(await page.textContent('#status')), /^Uploads the pending rows every 5 minutes, as dana@example\.com, since /);
+  assert.deepEqual(document.triggers.map((t) => [t.handler, t.everyMs]), [['automaticUpload', 5 * 60 * 1000]]);
+  assert.equal(await page.isVisible('#mine-block'), true);
+  await page.click('#mine button');
+  await page.waitForSelector('#mine-block', { state: 'hidden' });
+  assert.equal(await page.textContent('#status'), 'Automatic upload is off for this tab.');
+  assert.deepEqual(document.triggers, []);
+  await page.close();
+});
+
+test('automatic upload in Hebrew: right to left; someone else\'s is taken over only after a yes', async () => {
+  const { page, document } = await openSidebar({
+    scenarioOptions: { locale: 'iw' },
+    pageOf: dialogPage,
+    start: (_user, addIn) => {
+      addIn.saveSettings({ campaign: '11' });
+      addIn.saveSettings({ campaign: '11' });
+      // Yossi turned it on, hourly, two days ago; his runs stopped the next day.
+      const day = 24 * 60 * 60 * 1000;
+      addIn.PropertiesService.getDocumentProperties().setProperty('callmarker.automation.1204', JSON.stringify({
+        owner: 'yossi.levi@example.com', mode: 'schedule', every_minutes: 60, since: Date.now() - 2 * day, lang: 'he',
+        last_started_at: Date.now() - day, last_run: { at: Date.now() - day, outcome: 'done', text: 'הסתיים: הועלו 48.' },
+        waited_for: null, owed: false, quiet: null,
+      }));
+      addIn.showAutomation();
+    },
+  });
+  assert.equal(await page.$eval('body', (body) => body.ownerDocument.defaultView.getComputedStyle(body).direction), 'rtl');
+  assert.match(visible(await page.textContent('#status')), /^מעלה את השורות הממתינות כל שעה, בשם yossi\.levi@example\.com, מאז /);
+  assert.match(visible(await page.textContent('#last-run')), /^הרצה אחרונה .*: הסתיים: הועלו 48\.$/);
+  assert.match(visible(await page.textContent('#warning')), /^היא לא רצה מאז .*Yossi Levi/);
+  assert.equal(await page.isChecked('#mode-schedule'), true);
+  await page.setViewportSize(DIALOG_SIZE);
+  await picture(page, 'automation-he.png', { x: 0, y: 0, width: DIALOG_SIZE.width, height: await contentHeight(page, '#automation-form') });
+  await page.click('#save');
+  await page.waitForSelector('#confirm', { state: 'visible' });
+  assert.equal(visible(await page.textContent('#confirm-text')),
+    'ההעלאה האוטומטית של הגיליון "Leads" רצה בשם Yossi Levi. להפעיל אותה בשמך במקום? הקודמת תיעצר בהרצה הבאה שלה.');
+  assert.equal(JSON.parse(document.documentProperties.getProperty('callmarker.automation.1204')).owner, 'yossi.levi@example.com');
+  await page.click('#confirm-yes');
+  await page.waitForSelector('#save-status:has-text("נשמר.")');
+  assert.equal(JSON.parse(document.documentProperties.getProperty('callmarker.automation.1204')).owner, 'dana@example.com');
+  assert.equal(await page.textContent('#warning'), '');
   await page.close();
 });
