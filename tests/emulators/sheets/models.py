@@ -458,6 +458,9 @@ class SheetsBackend:
     def reset_calls(self) -> None:
         self.controls.reset_calls()
 
+    def call_log(self) -> list[dict[str, object]]:
+        return self.controls.call_log()
+
     # -- lookup
 
     def _new_id(self) -> str:
