@@ -365,6 +365,25 @@ def local_stack(**kwargs: Any) -> Iterator[Stack]:
 # ---------------------------------------------------------------- the emulators as processes of their own
 
 
+def stop_process_group(process: subprocess.Popen[Any], *, timeout: float = 10.0) -> None:
+    """Stop a process started in a session of its own, and every process of its group: politely
+    (SIGTERM), then at once after ``timeout``. Returns once none of them is left."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)  # a child (gunicorn's worker) may outlive its parent by a moment
+
+
 class EmulatorProcess:
     """An emulator served by ``python -m tests.emulators.<name>`` as a process of its own, on 127.0.0.1.
 
@@ -410,13 +429,7 @@ class EmulatorProcess:
         return self._output.read().decode(errors="replace")
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._output.close()
