@@ -80,7 +80,7 @@ WAITS = frozenset(
         ("selectors.py", "EpollSelector.select"),
     }
 )
-#: The parts in the order the issue lists them, then the others.
+#: The parts in the order they were first measured in, then the others.
 PARTS = (
     "validation",
     GC,
