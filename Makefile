@@ -49,8 +49,9 @@ node-test: $(SETUP) node-setup
 demo: $(SETUP)
 	$(PY) -m tests.demo
 
+# BENCH passes options: make bench BENCH=--quick, BENCH="--cpu 1", BENCH="--case multi_step" (docs/benchmark.md).
 bench: $(SETUP)
-	$(PY) -m tests.bench
+	$(PY) -m tests.bench $(BENCH)
 
 # deploy/function.sh prints the function's URL last; the add-in is pushed with it: into the script bound
 # to one spreadsheet, or with ADDON=1 as a new version of the domain-wide add-on (docs/deploy.md).

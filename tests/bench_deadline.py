@@ -17,8 +17,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from tests.bench_function import FunctionProcess
 from tests.rowgen import make_rows, sheet_of
 from tests.stack import CAMPAIGN, Stack, local_stack
 
@@ -56,16 +58,26 @@ class _WriteStorm:
         return self.app(environ, start_response)
 
 
-def measure_cold_start(*, rows: int = 200) -> dict[str, float]:
+def measure_cold_start(*, rows: int = 200, procs: Path | None = None) -> dict[str, float]:
     """Seconds from launching the function's process until it serves (Python, the imports, the server),
-    and its first request after that (a job of ``rows`` rows, one step)."""
+    and its first request after that (a job of ``rows`` rows, one step). With ``procs`` (a cgroup's
+    ``cgroup.procs``) the function's process joins that cgroup before it imports anything."""
     with local_stack() as stack:
         body = _job(stack, rows)
         launched = time.monotonic()
-        stack.start_function(process=True)
+        function = None
+        if procs is None:
+            stack.start_function(process=True)
+        else:
+            function = FunctionProcess(stack.env(), procs=procs)
+            stack.function_url = function.url
         ready = time.monotonic()
-        response = stack.call(body)
-        answered = time.monotonic()
+        try:
+            response = stack.call(body)
+            answered = time.monotonic()
+        finally:
+            if function is not None:
+                function.close()
         if response.status_code != 200:
             raise RuntimeError(f"the first request answered {response.status_code}: {response.text[:300]}")
     return {"start_s": round(ready - launched, 3), "first_request_s": round(answered - ready, 3)}

@@ -2,15 +2,20 @@
 
 End-to-end tests, the demo and the benchmark use it. The emulators are served from threads of this
 process (their state stays inspectable); the function runs under functions-framework, either in a
-thread or as a process of its own (so a test can kill it in the middle of a step).
+thread or as a process of its own (so a test can kill it in the middle of a step). The benchmark also
+serves the emulators as processes of their own (``SheetsProcess``, ``CallMarkerProcess``), so that
+their work shares no interpreter with whatever measures them; it reaches their state over HTTP.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import os
+import re
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -364,3 +369,169 @@ def local_stack(**kwargs: Any) -> Iterator[Stack]:
         stack.close()
     problems = stack.google_requests.problems()
     assert not problems, "requests that Google's discovery documents do not allow:\n" + "\n".join(problems)
+
+
+# ---------------------------------------------------------------- the emulators as processes of their own
+
+
+def stop_process_group(process: subprocess.Popen[Any], *, timeout: float = 10.0) -> None:
+    """Stop a process started in a session of its own, and every process of its group: politely
+    (SIGTERM), then at once after ``timeout``. Returns once none of them is left."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)  # a child (gunicorn's worker) may outlive its parent by a moment
+
+
+class EmulatorProcess:
+    """An emulator served by ``python -m tests.emulators.<name>`` as a process of its own, on 127.0.0.1.
+
+    It shares no interpreter (no GIL) with its caller; its state is seeded and inspected over HTTP,
+    through its control endpoints. What it prints goes to a temporary file (``output()``).
+    """
+
+    def __init__(self, name: str, *arguments: str, timeout: float = 30.0) -> None:
+        self.name = name
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - kept open while it runs
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"tests.emulators.{name}", "--port", "0", *arguments],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self._output,
+            start_new_session=True,
+        )
+        self.url = self._served_at(timeout)
+        self.http = httpx.Client(base_url=self.url, timeout=300.0)
+
+    def _served_at(self, timeout: float) -> str:
+        """The URL from the line the emulator prints once it serves (``... on http://127.0.0.1:N...``)."""
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline().decode() if ready else ""
+        found = re.search(r"http://[^/\s]+", line)
+        if found is None:
+            self.close()
+            raise RuntimeError(f"the {self.name} emulator did not start: {line!r} {self.output()[-2000:]}")
+        return found.group(0)
+
+    @property
+    def host(self) -> str:
+        return self.url.removeprefix("http://")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        """What the emulator wrote to its standard error (werkzeug's request lines, tracebacks)."""
+        self._output.seek(0)
+        return self._output.read().decode(errors="replace")
+
+    def close(self) -> None:
+        stop_process_group(self.process)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._output.close()
+        if hasattr(self, "http"):
+            self.http.close()
+
+    def _json(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.http.request(method, path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+
+class SheetsProcess(EmulatorProcess):
+    """The Sheets emulator in a process of its own; its ``/_emulator/`` controls as methods."""
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        super().__init__("sheets", timeout=timeout)
+
+    def seed(
+        self,
+        values: Sequence[Sequence[object]],
+        *,
+        columns: int,
+        rows: int | None = None,
+        title: str = "Leads",
+        locale: str = "iw_IL",
+        time_zone: str = "Asia/Jerusalem",
+    ) -> tuple[str, int]:
+        """A spreadsheet whose first sheet holds ``values`` typed in as a user would (USER_ENTERED),
+        outside quotas, latency and call counts; (id, gid)."""
+        sheet = {
+            "title": "Sheet1",
+            "rowCount": rows if rows is not None else len(values) + 10,
+            "columnCount": columns,
+            "values": [list(row) for row in values],
+            "valueInputOption": "USER_ENTERED",
+        }
+        body = {"title": title, "locale": locale, "timeZone": time_zone, "sheets": [sheet]}
+        answer = self._json("POST", "/_emulator/spreadsheets", body)
+        return str(answer["spreadsheetId"]), int(answer["sheets"][0]["properties"]["sheetId"])
+
+    def set_latency(self, seconds: float) -> None:
+        self._json("POST", "/_emulator/latency", {"seconds": seconds})
+
+    def calls(self) -> dict[str, int]:
+        return dict(self._json("GET", "/_emulator/calls")["calls"])
+
+    def call_log(self) -> list[dict[str, Any]]:
+        """Each API call since the last reset: kind, arrived, answered (``time.monotonic()``), status."""
+        return list(self._json("GET", "/_emulator/log")["log"])
+
+    def reset_calls(self) -> None:
+        self._json("DELETE", "/_emulator/calls")
+
+    def values(self, spreadsheet_id: str, a1_range: str) -> list[list[str]]:
+        """The formatted values of a range, read as the tests' own client (an API call, counted)."""
+        response = self.http.get(
+            f"/v4/spreadsheets/{spreadsheet_id}/values/{a1_range}",
+            headers={"Authorization": f"Bearer {TEST_CLIENT_OAUTH_TOKEN}"},
+        )
+        response.raise_for_status()
+        return list(response.json().get("values", []))
+
+
+class CallMarkerProcess(EmulatorProcess):
+    """The CallMarker emulator in a process of its own, holding ``ACCOUNT`` and ``settings`` (the
+    settings of ``create_app``); its ``/_control/`` endpoints as methods."""
+
+    def __init__(self, *, timeout: float = 30.0, **settings: Any) -> None:
+        arguments = ["--token", CALLMARKER_TOKEN, "--settings", json.dumps({**ACCOUNT, **settings})]
+        super().__init__("callmarker", *arguments, timeout=timeout)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/v1"
+
+    def configure(self, **settings: Any) -> None:
+        """Change fault settings (latency, latency_per_customer, rates...) as ``configure`` does."""
+        self._json("POST", "/_control/faults", settings)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request received since the last clear, with its body (the token redacted), status,
+        fault, and when it arrived and was answered (``time.monotonic()``)."""
+        return list(self._json("GET", "/_control/requests")["requests"])
+
+    def clear_requests(self) -> None:
+        self._json("DELETE", "/_control/requests")
+
+    def state(self) -> dict[str, Any]:
+        """The account: its customers, campaigns, agents... (``/_control/state``)."""
+        return dict(self._json("GET", "/_control/state"))
+
+
+def env_for_processes(stack: Stack, sheets: SheetsProcess, callmarker: CallMarkerProcess) -> dict[str, str]:
+    """The environment of a function served beside ``stack`` but pointed at emulator processes."""
+    return {**stack.env(), "CALLMARKER_BASE_URL": callmarker.api_url, "SHEETS_EMULATOR_HOST": sheets.host}

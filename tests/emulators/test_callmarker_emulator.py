@@ -522,7 +522,9 @@ def test_seed_refuses_what_it_does_not_know(client: httpx.Client) -> None:
     assert response.json() == {"success": False, "message": "unknown seed key: users"}
 
 
-def test_the_requests_log_keeps_every_request_in_order_with_the_token_redacted(client: httpx.Client) -> None:
+def test_the_requests_log_keeps_every_request_in_order_with_its_times_and_the_token_redacted(
+    client: httpx.Client,
+) -> None:
     upload(client, [{"number": "0547000000"}, {"number": "0547000001"}], campaign="11")
     upload(client, [{"number": "0547000000"}], campaign="99")
     client.post("/api/v1/customers", json={"token": "not-the-token", "customers": [{"number": "0547000000"}]})
@@ -538,6 +540,8 @@ def test_the_requests_log_keeps_every_request_in_order_with_the_token_redacted(c
         "campaign": "11",
         "customers": [{"number": "0547000000"}, {"number": "0547000001"}],
     }
+    assert all(r["arrived"] <= r["answered"] for r in log["requests"])
+    assert log["requests"][0]["answered"] <= log["requests"][1]["arrived"]
     assert TOKEN not in client.get("/_control/requests").text
     assert "not-the-token" not in client.get("/_control/requests").text
     assert client.delete("/_control/requests").status_code == 200

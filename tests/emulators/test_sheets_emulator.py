@@ -483,6 +483,22 @@ def test_calls_are_counted_by_kind_and_can_be_reset(
     assert app.backend.calls() == {}
 
 
+def test_each_call_is_logged_with_its_kind_status_and_when_it_arrived_and_was_answered(
+    app: SheetsApp, session: AuthorizedSession, new_sheet: Callable[..., gspread.Spreadsheet]
+) -> None:
+    spreadsheet = new_sheet()
+    app.backend.reset_calls()
+    app.backend.inject_errors([503])
+    assert api_error(lambda: spreadsheet.values_get("Sheet1!A1"))["status"] == "UNAVAILABLE"
+    spreadsheet.values_batch_get(["Sheet1!A1", "Sheet1!B1"])
+    log = session.get("https://sheets.googleapis.com/_emulator/log").json()["log"]
+    assert [(call["kind"], call["status"]) for call in log] == [("values.get", 503), ("values.batchGet", 200)]
+    assert all(call["arrived"] <= call["answered"] for call in log)
+    assert log[0]["answered"] <= log[1]["arrived"]
+    session.delete("https://sheets.googleapis.com/_emulator/calls")
+    assert app.backend.call_log() == []
+
+
 def test_latency_is_spent_on_every_api_call(
     app: SheetsApp, slept: list[float], new_sheet: Callable[..., gspread.Spreadsheet]
 ) -> None:

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.bench import peak_rss_mb
+from tests.bench_function import peak_rss_mb
 from tests.security.people import SECURITY_ENV, Cast, cast_of, danas_sheet, in_process, leads, traffic
 from tests.stack import Stack, local_stack
 

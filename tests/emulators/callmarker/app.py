@@ -9,6 +9,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,8 @@ MAINTENANCE_PAGE = (
 #: Set by the in-process transport for each request: set() when the caller gave up, so that latency
 #: and hangs stop sleeping for nobody.
 cancel_event: ContextVar[threading.Event | None] = ContextVar("callmarker_emulator_cancel", default=None)
+#: When the request being answered arrived (``time.monotonic()``, the machine's clock), for the log.
+_arrived: ContextVar[float | None] = ContextVar("callmarker_emulator_arrived", default=None)
 
 
 class DroppedConnection(ConnectionAbortedError):
@@ -141,6 +144,7 @@ class CallMarkerEmulator:
         return response(environ, start_response)
 
     def _on_customers(self, request: Request) -> Response:
+        _arrived.set(time.monotonic())
         try:
             body = json.loads(request.get_data())
         except ValueError:
@@ -236,7 +240,15 @@ class CallMarkerEmulator:
     def _log(self, body: Any, status: int | None, fault: str | None) -> None:
         if isinstance(body, dict) and "token" in body:
             body = {**body, "token": REDACTED}
-        entry = {"body": body, "status": status, "fault": fault, "customers": count_customers(body)}
+        answered = time.monotonic()
+        entry = {
+            "body": body,
+            "status": status,
+            "fault": fault,
+            "customers": count_customers(body),
+            "arrived": _arrived.get() or answered,
+            "answered": answered,
+        }
         with self._requests_lock:
             self._requests.append(entry)
 

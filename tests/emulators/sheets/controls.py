@@ -1,6 +1,9 @@
-"""Test controls of the emulator: latency per call, a per-minute quota, injected failures, call counts.
+"""Test controls of the emulator: latency per call, a per-minute quota, injected failures, call counts
+and a log of when each call arrived and was answered.
 
-Kept apart from the spreadsheets themselves; the clock is injectable so quota tests never sleep.
+Kept apart from the spreadsheets themselves; the clock is injectable so quota tests never sleep. The log
+is kept on ``time.monotonic()`` whatever the clock: it is compared with the clocks of other processes
+(the benchmark's), which share the machine's monotonic clock.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Controls:
             self._reads: deque[float] = deque()
             self._writes: deque[float] = deque()
             self._calls: Counter[str] = Counter()
+            self._log: list[dict[str, object]] = []
 
     # -- settings
 
@@ -84,8 +88,20 @@ class Controls:
             return dict(self._calls)
 
     def reset_calls(self) -> None:
+        """Forget the calls counted and logged so far."""
         with self._lock:
             self._calls.clear()
+            self._log.clear()
+
+    def call_log(self) -> list[dict[str, object]]:
+        """Every call since the last reset, in the order answered: kind, arrived, answered, status."""
+        with self._lock:
+            return list(self._log)
+
+    def record(self, kind: str, arrived: float, answered: float, status: int) -> None:
+        """Log one call: when it arrived (before its latency) and when its answer was ready."""
+        with self._lock:
+            self._log.append({"kind": kind, "arrived": arrived, "answered": answered, "status": status})
 
     # -- admission
 

@@ -479,6 +479,9 @@ class SheetsBackend:
     def reset_calls(self) -> None:
         self.controls.reset_calls()
 
+    def call_log(self) -> list[dict[str, object]]:
+        return self.controls.call_log()
+
     # -- accounts and sharing
 
     def sign_in(self, token: str, email: str) -> None:

@@ -22,6 +22,8 @@ from .models import SheetsBackend, apply_fields, parse_fields
 
 _SHEETS = re.compile(r"^/v4/spreadsheets(?:/([^/:]+))?(.*)$")
 _DRIVE = re.compile(r"^/drive/v3/files(?:/([^/]+))?$")
+#: Where dispatch leaves the kind of API call a request was, for the call log.
+_KIND = "sheets_emulator.kind"
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -41,11 +43,15 @@ class SheetsApp:
         self.sleep = sleep
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        arrived = time.monotonic()
         request = Request(environ)
         try:
             response = self.dispatch(request, environ)
         except ApiError as exc:
             response = _json(exc.body(), exc.code, exc.headers)
+        kind = environ.get(_KIND)
+        if kind is not None:
+            self.backend.controls.record(kind, arrived, time.monotonic(), response.status_code)
         return response(environ, start_response)
 
     # ------------------------------------------------------------ routing
@@ -62,6 +68,7 @@ class SheetsApp:
         if route is None:
             return _json({"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}, 404)
         kind, handler = route
+        environ[_KIND] = kind  # for the call log
         if not request.headers.get("Authorization") and "key" not in query:
             raise unauthenticated()
         if self.backend.controls.latency:
@@ -169,6 +176,8 @@ class SheetsApp:
             if method == "DELETE":
                 backend.reset_calls()
             return _json({"calls": backend.calls()})
+        if name == "log" and method == "GET":
+            return _json({"log": backend.call_log()})
         if name == "latency" and method in ("POST", "PUT"):
             seconds = _body(request).get("seconds", 0)
             try:
