@@ -35,6 +35,7 @@ from callmarker_sheets.auth import (
     verify_caller,
 )
 from callmarker_sheets.config import ConfigError, Settings
+from callmarker_sheets.job import MAX_SHEET_ID, SPREADSHEET_ID
 from callmarker_sheets.sheet import (
     Sheet,
     SheetAccessDenied,
@@ -45,7 +46,6 @@ from callmarker_sheets.sheet import (
     SheetUnavailable,
     connect,
 )
-from callmarker_sheets.upload import MAX_SHEET_ID, SPREADSHEET_ID
 
 __all__ = ["ACTION", "Check", "Diagnosis", "diagnose", "is_diagnosis"]
 

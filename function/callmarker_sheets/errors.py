@@ -15,11 +15,11 @@ place; the message is written to be shown to the caller (and is redacted once mo
     │   ├── Forbidden                       403 forbidden
     │   │   └── SheetsTokenMismatch         403 sheets_token_mismatch
     │   └── VerificationUnavailable         503 auth_unavailable
-    ├── JobError (upload.py)                the job cannot go on
-    │   ├── TooManyRows                     413 too_many_rows
-    │   ├── HeaderProblem                   422 header_row
+    ├── JobError (job.py)                   the job cannot go on
     │   ├── ProgressTooLarge                413 cursor_too_large
-    │   ├── CallMarkerRefused               502 callmarker_refused
+    │   ├── TooManyRows (upload.py)         413 too_many_rows
+    │   ├── HeaderProblem (upload.py)       422 header_row
+    │   ├── CallMarkerRefused (upload.py)   502 callmarker_refused
     │   ├── CallMarkerUnreachable           502 callmarker_unreachable
     │   └── CallMarkerUnreadable            502 callmarker_unreadable
     └── SheetError (sheet.py)               400 sheets_refused
