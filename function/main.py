@@ -91,7 +91,9 @@ def _step(
     cursor = body.get("cursor") if isinstance(body, dict) else None
     Progress.decode(cursor, job)  # a forged, tampered or foreign cursor stops here, before any read
     credentials = sheets_credentials(request.headers.get("X-Sheets-Token"), caller, settings)
-    return caller, run_step(job, cursor, open_context(job, settings, credentials, arrived=arrived))
+    return caller, run_step(
+        job, cursor, open_context(job, settings, credentials, arrived=arrived, who=caller.email)
+    )
 
 
 def _read_body(request: flask.Request) -> bytes:

@@ -165,6 +165,8 @@ class StepAnswer:
     message: str
     unmapped_columns: Sequence[str] = ()
     lost_rows: Sequence[int] = ()
+    #: The address of the tab's filter view of problem rows; None while it has none.
+    problem_rows_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -178,6 +180,7 @@ class StepAnswer:
             "message": self.message,
             "unmapped_columns": list(self.unmapped_columns),
             "lost_rows": list(self.lost_rows),
+            "problem_rows_url": self.problem_rows_url,
         }
 
 
@@ -210,6 +213,8 @@ class StepContext:
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     deadline: float | None = None
+    #: Who runs the job, as the time column names them ("dana@": the local part of their email).
+    who: str = ""
 
 
 def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
@@ -231,9 +236,10 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     selection = replace(read.selection, rows=(), previous={})
     rows_read = len(read.selection.rows)
     del read
-    updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone))
+    updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone, ctx.who))
     lost = ctx.sheet.write(selection, updates, key_column=plan.key_column).lost if updates else ()
-    return _tally(job, progress, plan, work, lost, rows_read=rows_read)
+    answer = _tally(job, progress, plan, work, lost, rows_read=rows_read)
+    return replace(answer, problem_rows_url=ctx.sheet.info.problem_rows_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,11 +496,13 @@ def open_context(
     *,
     sheets_adapter: BaseAdapter | None = None,
     arrived: float | None = None,
+    who: str = "",
 ) -> StepContext:
     """Connect the step's edges: the job's sheet (one Sheets call) and, unless only checking, CallMarker.
 
     ``arrived`` (a ``time.monotonic()`` value, default now) is when the request's time began: the step's
     deadline is the time budget after it, and no Sheets retry waits past it, opening the sheet included.
+    ``who`` is the caller's email: the time column names them by its local part.
     """
     deadline = (time.monotonic() if arrived is None else arrived) + settings.time_budget_s
     gc = connect(
@@ -521,6 +529,7 @@ def open_context(
         default_region=settings.default_region,
         max_rows=settings.max_rows,
         deadline=deadline,
+        who=signature(who),
     )
 
 
@@ -655,10 +664,19 @@ def _unreadable(error: CallMarkerUnreadableAnswer) -> str:
     )
 
 
-def _stamp(now: datetime, time_zone: str | None) -> str:
+def _stamp(now: datetime, time_zone: str | None, who: str = "") -> str:
+    """The time column: when, in the spreadsheet's time zone, and who ran the job ("… · dana@")."""
     zone = _zone_or_none(time_zone)
     local = now.astimezone(ZoneInfo(zone)) if zone else now.astimezone(UTC)
-    return local.strftime("%Y-%m-%d %H:%M")
+    when = local.strftime("%Y-%m-%d %H:%M")
+    return f"{when} · {who}" if who else when
+
+
+def signature(email: str) -> str:
+    """How the time column names a person: the local part of their email, "dana@" (colleagues know
+    each other by it; the domain is the same for all of them)."""
+    local, at, _ = email.partition("@")
+    return f"{local}@" if at and local else ""
 
 
 def _zone_or_none(name: str | None) -> str | None:
