@@ -21,7 +21,9 @@ from callmarker_sheets.config import ConfigError, Settings, deployment_revision,
 from callmarker_sheets.cursor import CursorSeal
 from callmarker_sheets.diagnose import diagnose, is_diagnosis
 from callmarker_sheets.errors import MethodNotAllowed, PayloadTooLarge, ServiceError
+from callmarker_sheets.i18n import translator
 from callmarker_sheets.logs import configure_logging
+from callmarker_sheets.preview import Preview, run_preview
 from callmarker_sheets.redaction import Redactor
 from callmarker_sheets.startup import Arrivals, process_started
 from callmarker_sheets.upload import (
@@ -61,6 +63,12 @@ def upload_rows(request: flask.Request) -> flask.Response:
         logger.exception("step failed", extra={"request_id": request_id})
         message = f"Something went wrong on our side (request {request_id}). Try again."
         return _json(500, {"error": {"code": 500, "status": "internal", "message": message}})
+    if isinstance(answer, Preview):
+        logger.info(
+            "preview answered",
+            extra={"request_id": request_id, "caller": caller.email, "counts": {"to_send": answer.to_send}},
+        )
+        return _json(200, redact.clean(answer.to_json()))
     logger.info(
         "step answered",
         extra={
@@ -84,16 +92,18 @@ def _body(request: flask.Request) -> object:
 
 def _step(
     request: flask.Request, body: object, settings: Settings, arrived: float
-) -> tuple[Caller, StepAnswer]:
-    """Caller, job, cursor and Sheets token, in that order and before anything else; then one step."""
+) -> tuple[Caller, StepAnswer | Preview]:
+    """Caller, job, cursor and Sheets token, in that order and before anything else; then one step (or
+    the preview of one, which writes and sends nothing)."""
     caller = verify_caller(request.headers.get("Authorization"), settings)
     job = Job.from_json(body, seal=CursorSeal(settings.cursor_signing_key, caller.subject))
     cursor = body.get("cursor") if isinstance(body, dict) else None
     Progress.decode(cursor, job)  # a forged, tampered or foreign cursor stops here, before any read
     credentials = sheets_credentials(request.headers.get("X-Sheets-Token"), caller, settings)
-    return caller, run_step(
-        job, cursor, open_context(job, settings, credentials, arrived=arrived, who=caller.email)
-    )
+    context = open_context(job, settings, credentials, arrived=arrived, who=caller.email)
+    if job.preview:
+        return caller, run_preview(job, context, translator(job.lang))
+    return caller, run_step(job, cursor, context)
 
 
 def _read_body(request: flask.Request) -> bytes:

@@ -50,8 +50,11 @@ SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
 #: The most rows a job's cursor may say are done: MAX_ROWS can be set up to this.
 MAX_JOB_ROWS = 1_000_000
 _BODY_FIELDS = frozenset(
-    {"spreadsheet_id", "sheet_id", "mode", "action", "options", "rows", "cursor", "lang"}
+    {"spreadsheet_id", "sheet_id", "mode", "action", "options", "rows", "cursor", "lang", "preview_action"}
 )
+#: The action that asks what a job would do, read-only, and the actions it may ask about.
+PREVIEW = "preview"
+PREVIEW_ACTIONS: tuple[Action, ...] = ("upload", "remove")
 #: The languages the add-in asks answers in.
 LANGUAGES = ("en", "he")
 _COUNT_NAMES = frozenset(outcome.value for outcome in Outcome)
@@ -180,6 +183,8 @@ class Job:
     batch_size: int | None = None
     #: The language of the person, for the words of the answer; not part of what the job is.
     lang: str = "en"
+    #: Only to see what ``action`` would do: nothing is written or sent (the pre-flight card).
+    preview: bool = False
 
     @classmethod
     def from_json(cls, body: object, *, seal: CursorSeal) -> Job:
@@ -206,8 +211,18 @@ class Job:
         if not isinstance(mode, str) or mode not in MODES:
             raise BadRequest(f"mode must be one of {', '.join(MODES)}.")
         action = body.get("action", "upload")
+        preview_action = body.get("preview_action")
+        preview = action == PREVIEW
+        if preview:
+            if not isinstance(preview_action, str) or preview_action not in PREVIEW_ACTIONS:
+                raise BadRequest(f"preview_action must be one of {', '.join(PREVIEW_ACTIONS)}.")
+            if body.get("cursor") is not None:
+                raise BadRequest("A preview takes no cursor: it looks at a job before its first step.")
+            action = preview_action
+        elif preview_action is not None:
+            raise BadRequest(f"preview_action is sent only with the action {PREVIEW!r}.")
         if not isinstance(action, str) or action not in ACTIONS:
-            raise BadRequest(f"action must be one of {', '.join(ACTIONS)}.")
+            raise BadRequest(f"action must be one of {', '.join((*ACTIONS, PREVIEW))}.")
         options = body.get("options", {})
         if not isinstance(options, dict):
             raise BadRequest("options must be a JSON object.")
@@ -240,6 +255,7 @@ class Job:
             header_row=header_row if header_row is not None else 1,
             batch_size=options.get("batch_size"),
             lang=lang,
+            preview=preview,
         )
 
     def key(self) -> str:

@@ -37,6 +37,7 @@ from callmarker_sheets.callmarker import (
 from callmarker_sheets.config import Settings
 from callmarker_sheets.errors import BadRequest, PayloadTooLarge
 from callmarker_sheets.fields import HeaderError, HeaderMap, map_headers
+from callmarker_sheets.i18n import ENGLISH, Translator, translator
 from callmarker_sheets.job import (
     ACTIONS,
     LANGUAGES,
@@ -223,27 +224,34 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     started = ctx.clock()
     deadline = ctx.deadline if ctx.deadline is not None else started + ctx.budget_s
     progress = Progress.decode(cursor, job)
-    read = _read(job, ctx)
+    t = translator(job.lang)
+    read = read_step(job, ctx, t)
     read_s = ctx.clock() - started
     plan = plan_step(job, read, progress, first_step=cursor is None, max_rows=ctx.max_rows)
     # Writing costs about what reading did: keep that for the end of the step, and stop starting
     # batches early enough that those in flight can finish before it.
     write_s = max(MIN_WRITE_RESERVE_S, read_s)
     work = _validate_and_upload(
-        job, ctx, read, plan, deadline=deadline - write_s - START_MARGIN_S, hard_deadline=deadline - write_s
+        job,
+        ctx,
+        read,
+        plan,
+        t,
+        deadline=deadline - write_s - START_MARGIN_S,
+        hard_deadline=deadline - write_s,
     )
     # The rows' cells are not needed any more: let them go before the statuses are built and sent.
     selection = replace(read.selection, rows=(), previous={})
     rows_read = len(read.selection.rows)
     del read
-    updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone, ctx.who))
+    updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone, ctx.who), t)
     lost = ctx.sheet.write(selection, updates, key_column=plan.key_column).lost if updates else ()
-    answer = _tally(job, progress, plan, work, lost, rows_read=rows_read)
+    answer = _tally(job, progress, plan, work, lost, t, rows_read=rows_read)
     return replace(answer, problem_rows_url=ctx.sheet.info.problem_rows_url)
 
 
 @dataclass(frozen=True, slots=True)
-class _Read:
+class StepRead:
     """What the read phase found: the rows, their columns' fields, and the job's options for them."""
 
     selection: Selection
@@ -251,31 +259,39 @@ class _Read:
     options: JobOptions
 
 
-def _wanted(job: Job, row_count: int, max_rows: int) -> tuple[Interval, ...]:
+def _wanted(job: Job, row_count: int, max_rows: int, t: Translator) -> tuple[Interval, ...]:
     """The rows to read: the selection below the header row, or every row below it in pending mode."""
     if job.mode == "selected":
         wanted = merge_intervals(job.rows, first=job.header_row + 1)
         if not wanted:
-            raise BadRequest(f"No rows below the header row (row {job.header_row}) were selected.")
+            raise BadRequest(
+                t("No rows below the header row (row {=row}) were selected.", row=job.header_row)
+            )
     else:
         wanted = ((job.header_row + 1, max(row_count, job.header_row + 1)),)
     selected_count = sum(hi - lo + 1 for lo, hi in wanted)
     if job.mode == "selected" and selected_count > max_rows:
         raise TooManyRows(
-            f"{selected_count:,} rows are selected; one job takes at most {max_rows:,}. "
-            "Select fewer rows and upload them in parts."
+            t(
+                "{#count} rows are selected; one job takes at most {#max}. Select fewer rows and upload them "
+                "in parts.",
+                count=selected_count,
+                max=max_rows,
+            )
         )
     return wanted
 
 
-def _read(job: Job, ctx: StepContext) -> _Read:
+def read_step(job: Job, ctx: StepContext, t: Translator = ENGLISH) -> StepRead:
     """The read phase: the rows from the sheet, their headers mapped, the options checked against them."""
     info = ctx.sheet.info
-    selection = ctx.sheet.read(_wanted(job, info.row_count, ctx.max_rows), header_row=job.header_row)
+    selection = ctx.sheet.read(_wanted(job, info.row_count, ctx.max_rows, t), header_row=job.header_row)
     try:
         headers = map_headers(selection.headers, ignore=set(selection.status_columns.values()))
     except HeaderError as exc:
-        raise HeaderProblem(f"Row {job.header_row} (the header row): {exc}") from exc
+        raise HeaderProblem(
+            t("Row {=row} (the header row): {=problems}", row=job.header_row, problems=exc.words(t))
+        ) from exc
     # The country of a number comes from the request or the function's setting, never from the sheet's
     # locale: many Israeli teams keep English (en_US) sheets.
     options = job.job_options(
@@ -283,10 +299,10 @@ def _read(job: Job, ctx: StepContext) -> _Read:
         locale=info.locale,
         time_zone=_zone_or_none(info.time_zone),
     )
-    problems = check_job_options(options, headers)
+    problems = check_job_options(options, headers, t)
     if problems:
         raise BadRequest(" ".join(problems))
-    return _Read(selection, headers, options)
+    return StepRead(selection, headers, options)
 
 
 @dataclass(slots=True)
@@ -306,7 +322,7 @@ class Plan:
     left_for_later: int = 0
 
 
-def plan_step(job: Job, read: _Read, progress: Progress, *, first_step: bool, max_rows: int) -> Plan:
+def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool, max_rows: int) -> Plan:
     """The plan phase, pure: the job's rows among those read, and which of them this step acts on."""
     selection = read.selection
     done = _IntervalSet(progress.done)
@@ -345,7 +361,14 @@ class _Work:
 
 
 def _validate_and_upload(
-    job: Job, ctx: StepContext, read: _Read, plan: Plan, *, deadline: float, hard_deadline: float
+    job: Job,
+    ctx: StepContext,
+    read: StepRead,
+    plan: Plan,
+    t: Translator,
+    *,
+    deadline: float,
+    hard_deadline: float,
 ) -> _Work:
     """The validate and upload phase: every row read is validated, so a number already on another row
     is caught even when that row was uploaded earlier (pending mode) or in an earlier step; only the
@@ -354,10 +377,11 @@ def _validate_and_upload(
     fingerprints are made meanwhile."""
     selection, key_column = read.selection, plan.key_column
     work = _Work(results=[], marks={}, kept={}, report=UploadReport())
+    ready = t("Ready to upload")
 
     def valid_items() -> Iterator[UploadItem]:
         rows = ((r.number, r.formatted, r.raw) for r in selection.rows)
-        verdicts = validate_rows(rows, read.headers, read.options)
+        verdicts = validate_rows(rows, read.headers, read.options, t)
         for row, verdict in zip(selection.rows, verdicts, strict=True):
             if row.number not in plan.to_do:
                 continue
@@ -367,9 +391,9 @@ def _validate_and_upload(
             if job.action == "check" and _settled(selection, row, work.marks[row.number][0]):
                 work.kept[row.number] = selection.previous[row.number]
             if isinstance(verdict, list):
-                work.results.append(_invalid(row.number, verdict))
+                work.results.append(invalid_result(row.number, verdict, t))
             elif job.action == "check":
-                work.results.append(RowResult(row.number, Outcome.VALID, "Ready to upload"))
+                work.results.append(RowResult(row.number, Outcome.VALID, ready))
             else:
                 yield verdict
 
@@ -389,7 +413,7 @@ def _validate_and_upload(
     return work
 
 
-def row_statuses(work: _Work, stamp: str) -> list[StatusUpdate]:
+def row_statuses(work: _Work, stamp: str, t: Translator = ENGLISH) -> list[StatusUpdate]:
     """The statuses phase, pure: what each finished row's status cells say, in row order."""
     return [
         StatusUpdate(
@@ -403,13 +427,20 @@ def row_statuses(work: _Work, stamp: str) -> list[StatusUpdate]:
             key=work.marks[r.row][1],
         )
         if r.row not in work.kept
-        else _kept(r, work.kept[r.row], stamp, work.marks[r.row])
+        else _kept(r, work.kept[r.row], stamp, work.marks[r.row], t)
         for r in sorted(work.results, key=lambda r: r.row)
     ]
 
 
-def _tally(
-    job: Job, progress: Progress, plan: Plan, work: _Work, lost: Sequence[int], *, rows_read: int
+def _tally(  # noqa: PLR0917 - the phases before it, and its language
+    job: Job,
+    progress: Progress,
+    plan: Plan,
+    work: _Work,
+    lost: Sequence[int],
+    t: Translator,
+    *,
+    rows_read: int,
 ) -> StepAnswer:
     """The tally phase: the job's progress moves on by this step's results, and becomes the answer
     (or the error that stopped the job, once every row of the step has its status)."""
@@ -421,7 +452,7 @@ def _tally(
         if r.outcome is Outcome.FAILED:
             progress.retry.append((r.row, r.row))
         if r.outcome not in GOOD and len(progress.errors) < MAX_ERRORS:
-            progress.errors.extend(_answer_errors(r)[: MAX_ERRORS - len(progress.errors)])
+            progress.errors.extend(answer_errors(r)[: MAX_ERRORS - len(progress.errors)])
     progress.retry = list(merge_intervals(progress.retry))
     progress.done = plan.done.intervals()
 
@@ -430,13 +461,16 @@ def _tally(
     processed = sum(n for key, n in counts.items() if key != Outcome.SKIPPED)
     _log_step(job, progress, work, counts, lost, rows_read=rows_read)
     if report.fatal is not None:
-        raise CallMarkerRefused(_refusal(report.fatal))
+        raise CallMarkerRefused(_refusal(report.fatal, t))
     if report.unreadable is not None:
-        raise CallMarkerUnreadable(_unreadable(report.unreadable))
+        raise CallMarkerUnreadable(_unreadable(report.unreadable, t))
     if report.unavailable is not None and not any(r.outcome in GOOD for r in report.results):
         raise CallMarkerUnreachable(
-            f"CallMarker could not be reached ({redact(str(report.unavailable))}). The rows are marked "
-            "failed and nothing was lost: try again in a few minutes."
+            t(
+                "CallMarker could not be reached ({said}). The rows are marked failed and nothing was lost: "
+                "try again in a few minutes.",
+                said=redact(report.unavailable.message),
+            )
         )
     return StepAnswer(
         done=finished,
@@ -454,6 +488,7 @@ def _tally(
             lost=lost,
             left_for_later=plan.left_for_later,
             kept=len(work.kept),
+            t=t,
         ),
         unmapped_columns=plan.unmapped,
         lost_rows=lost,
@@ -511,9 +546,11 @@ def open_context(
         adapter=sheets_adapter,
         deadline=deadline,
     )
-    sheet = Sheet.open(gc, job.spreadsheet_id, job.sheet_id)
+    # A preview writes nothing: the caller reads with their own token, and Google refuses a sheet they
+    # cannot read; whether they may edit it is proved by the step that writes (docs/security.md).
+    sheet = Sheet.open(gc, job.spreadsheet_id, job.sheet_id, check_edit=not job.preview)
     client = None
-    if job.action != "check":
+    if job.action != "check" and not job.preview:
         client = CallMarkerClient(
             settings.callmarker_base_url,
             settings.callmarker_token.reveal(),
@@ -618,21 +655,34 @@ def _settled(selection: Selection, row: SheetRow, fingerprint: str | None = None
     )
 
 
-def _kept(result: RowResult, previous: PreviousStatus, stamp: str, mark: tuple[str, str]) -> StatusUpdate:
+def _kept(
+    result: RowResult, previous: PreviousStatus, stamp: str, mark: tuple[str, str], t: Translator
+) -> StatusUpdate:
     """A checked row that keeps its earlier status and time; the check's verdict is its message."""
-    verdict = "nothing wrong found" if result.outcome is Outcome.VALID else result.message
+    verdict = t("nothing wrong found") if result.outcome is Outcome.VALID else result.message
     return StatusUpdate(
         row=result.row,
         status=previous.status,
-        message=f"Checked {stamp}: {verdict} ({previous.status} before, unchanged since)",
+        message=t(
+            "Checked {stamp}: {=verdict} ({status} before, unchanged since)",
+            stamp=stamp,
+            verdict=verdict,
+            status=previous.status,
+        ),
         time=previous.time,
         fingerprint=mark[0],
         key=mark[1],
     )
 
 
-def _invalid(row: int, errors: Sequence[RowError]) -> RowResult:
-    return RowResult(row, Outcome.INVALID, "; ".join(e.message for e in errors), tuple(errors))
+def invalid_result(row: int, errors: Sequence[RowError], t: Translator = ENGLISH) -> RowResult:
+    """An invalid row: its message cell names each column once, before what is wrong with it
+    ("Phone: "12" is not a phone number"), as the sidebar shows each problem after its row."""
+    message = t.word("; ").join(
+        t("{column}: {=message}", column=e.column, message=e.message) if e.column else e.message
+        for e in errors
+    )
+    return RowResult(row, Outcome.INVALID, message, tuple(errors))
 
 
 def _removed(result: RowResult) -> RowResult:
@@ -641,26 +691,28 @@ def _removed(result: RowResult) -> RowResult:
     return result
 
 
-def _answer_errors(result: RowResult) -> list[dict[str, Any]]:
+def answer_errors(result: RowResult) -> list[dict[str, Any]]:
     """Errors for the answer: no phone number leaves the sheet, so messages are masked."""
     if result.errors:
         return [{"row": e.row, "column": e.column, "message": redact(e.message)} for e in result.errors]
     return [{"row": result.row, "column": None, "message": redact(result.message)}]
 
 
-def _refusal(error: CallMarkerRequestError) -> str:
-    return (
-        f"CallMarker refused the upload: {redact(str(error))}. Nothing more was sent; "
-        "the rows already sent keep their status. Check the campaign and agent in Settings, "
-        "or ask the administrator to check the CallMarker token."
+def _refusal(error: CallMarkerRequestError, t: Translator) -> str:
+    return t(
+        "CallMarker refused the upload: {said}. Nothing more was sent; the rows already sent keep their "
+        "status. Check the campaign and agent in Settings, or ask the administrator to check the "
+        "CallMarker token.",
+        said=redact(error.message),
     )
 
 
-def _unreadable(error: CallMarkerUnreadableAnswer) -> str:
-    return (
-        f"{redact(str(error))}, several times in a row, so nothing more was sent. The rows sent are "
-        "marked failed: CallMarker may have taken them, but nothing confirms it, and sending them "
-        "again is safe. If it keeps happening, ask the administrator to check CALLMARKER_BASE_URL."
+def _unreadable(error: CallMarkerUnreadableAnswer, t: Translator) -> str:
+    return t(
+        "{=said}, several times in a row, so nothing more was sent. The rows sent are marked failed: "
+        "CallMarker may have taken them, but nothing confirms it, and sending them again is safe. If it "
+        "keeps happening, ask the administrator to check CALLMARKER_BASE_URL.",
+        said=redact(error.message),
     )
 
 
@@ -689,13 +741,6 @@ def _zone_or_none(name: str | None) -> str | None:
     return name
 
 
-_VERBS: Mapping[str, tuple[str, str]] = {
-    "upload": ("Uploaded", "uploaded"),
-    "check": ("Checked", "valid"),
-    "remove": ("Removed", "removed"),
-}
-
-
 def _summary(
     action: Action,
     counts: Mapping[str, int],
@@ -705,26 +750,48 @@ def _summary(
     lost: Sequence[int],
     left_for_later: int = 0,
     kept: int = 0,
+    t: Translator = ENGLISH,
 ) -> str:
-    verb, good = _VERBS[action]
-    parts = [f"{verb} {counts.get(good, 0):,} of {total:,} rows"]
+    """The answer's one sentence, in the job's language."""
+    done = {"upload": "uploaded", "check": "valid", "remove": "removed"}[action]
+    first = {
+        "upload": t.plural(
+            "Uploaded {#good} of {#n} row", "Uploaded {#good} of {#n} rows", total, good=counts.get(done, 0)
+        ),
+        "check": t.plural(
+            "Checked {#good} of {#n} row", "Checked {#good} of {#n} rows", total, good=counts.get(done, 0)
+        ),
+        "remove": t.plural(
+            "Removed {#good} of {#n} row", "Removed {#good} of {#n} rows", total, good=counts.get(done, 0)
+        ),
+    }[action]
+    parts = [first]
     if counts.get("sent"):
         parts.append(
-            f"{counts['sent']:,} sent, but CallMarker did not confirm them row by row "
-            "(see the CallMarker message column)"
+            t(
+                "{#sent} sent, but CallMarker did not confirm them row by row (see the CallMarker message "
+                "column)",
+                sent=counts["sent"],
+            )
         )
     attention = sum(counts.get(key, 0) for key in ("invalid", "rejected", "failed"))
     if attention:
-        parts.append(f"{attention:,} need attention (see the CallMarker message column)")
+        parts.append(t("{#n} need attention (see the CallMarker message column)", n=attention))
     if kept:
-        parts.append(f"{kept:,} keep their earlier status (unchanged since)")
+        parts.append(t("{#n} keep their earlier status (unchanged since)", n=kept))
     if counts.get("skipped"):
-        parts.append(f"{counts['skipped']:,} unchanged rows skipped")
+        parts.append(t("{#n} unchanged rows skipped", n=counts["skipped"]))
     if lost:
-        parts.append(f"{len(lost):,} statuses not written because their rows moved")
+        parts.append(t("{#n} statuses not written because their rows moved", n=len(lost)))
     if left_for_later:
-        parts.append(f"{left_for_later:,} more pending rows wait for the next run (a job takes {total:,})")
-    return "; ".join(parts) + ("." if finished else "; continuing…")
+        parts.append(
+            t(
+                "{#n} more pending rows wait for the next run (a job takes {#max})",
+                n=left_for_later,
+                max=total,
+            )
+        )
+    return t.word("; ").join(parts) + (t.word(".") if finished else t.word("; continuing…"))
 
 
 class _IntervalSet:
