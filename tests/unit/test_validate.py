@@ -639,6 +639,7 @@ def test_a_number_twice_in_one_job_is_an_error_on_the_second_row() -> None:
     first, second, third = validate_rows(rows, headers, JobOptions())
     assert isinstance(first, UploadItem)
     assert isinstance(second, UploadItem)
+    assert isinstance(third, list)
     assert [as_shown(e) for e in third] == [RowError(14, "Phone", "Phone: 054-700-0000 is already on row 12")]
 
 
@@ -753,7 +754,8 @@ def test_a_phone_cell_showing_a_formula_error_says_so_rather_than_that_it_is_emp
 def test_a_formula_still_loading_is_not_sent_either() -> None:
     found = one_error({"Phone": PHONE, "Name": "Loading..."})
     assert found.message == (
-        'Name: "Loading..." is still being calculated: wait until the sheet shows its value, then upload again'
+        'Name: "Loading..." is still being calculated: wait until the sheet shows its value, '
+        "then upload again"
     )
 
 
