@@ -395,7 +395,12 @@ def map_headers(headers: Sequence[str], *, ignore: Collection[int] = ()) -> Head
         raise HeaderError(problems)
     if "number" not in fields:
         raise MissingNumberColumn(
-            [N_("No column holds the phone number: name one column Phone (or טלפון), or number.")]
+            [
+                N_(
+                    "No column holds the phone number: name one column Phone (or {hebrew}), or number.",
+                    hebrew="טלפון",
+                )
+            ]
         )
     return HeaderMap(
         headers=tuple(str(h) for h in headers),

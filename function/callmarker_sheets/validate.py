@@ -162,7 +162,9 @@ def _formula_error(text: str) -> Text:
 FLAG_ON = frozenset({"yes", "y", "true", "1", "✓", "✔", "✔️", "x", "v", "כן", "on"})
 FLAG_OFF = frozenset({"no", "n", "false", "0", "לא", "off", ""})
 _FLAG_HELP = N_(
-    "write yes, true, 1, x, v or כן (or tick a checkbox) for on; no, false, 0, לא or nothing for off"
+    "write yes, true, 1, x, v or {yes} (or tick a checkbox) for on; no, false, 0, {no} or nothing for off",
+    yes="כן",
+    no="לא",
 )
 
 

@@ -62,6 +62,9 @@ const WORDS = {
       'the sidebar running it was probably closed\\. Take it over\\?'),
     takenBy: (tab) => `Rivka took over "${tab}", so this job stopped. The rows it finished keep their status.`,
     lost: (tab) => `This job no longer holds "${tab}", so it stopped. The rows it finished keep their status.`,
+    repeated: /is already on row \d+$/,
+    // the function's own words in a message cell, outside the values it quotes
+    ownWords: /^[^\u0590-\u05FF]*[A-Za-z][^\u0590-\u05FF]*$/,
   },
   he: {
     locale: 'iw',
@@ -72,6 +75,8 @@ const WORDS = {
       'כנראה שהחלונית שהריצה אותה נסגרה\\. להשתלט עליה\\?'),
     takenBy: (tab) => `הגיליון "${tab}" עבר לעבודה של Rivka, ולכן העבודה הזאת נעצרה. השורות שהיא סיימה שומרות על הסטטוס שלהן.`,
     lost: (tab) => `העבודה הזאת כבר לא מחזיקה בגיליון "${tab}", ולכן נעצרה. השורות שהיא סיימה שומרות על הסטטוס שלהן.`,
+    repeated: /כבר מופיע בשורה \d+$/,
+    ownWords: /[\u0590-\u05FF]/,
   },
 };
 
@@ -104,8 +109,16 @@ function expectedStatus(row, inJob = () => true) {
   return row.valid ? 'uploaded' : 'invalid';
 }
 
-/** Rows whose status is not what it should be, and the invalid rows whose message does not say why. */
-function wrongRows(expected, rows, column, inJob) {
+/** A message cell without the values it quotes (each between FSI and PDI): the function's own words. */
+function ownWords(message) {
+  return message.replace(/\u2068[^\u2069]*\u2069/g, '');
+}
+
+/**
+ * Rows whose status is not what it should be, and the invalid rows whose message does not say why, in
+ * the job's language.
+ */
+function wrongRows(expected, rows, column, inJob, words) {
   const wrong = [];
   let invalid = 0;
   for (const row of expected) {
@@ -120,11 +133,14 @@ function wrongRows(expected, rows, column, inJob) {
       wrong.push(`row ${row.row} (${row.kind}): "${status}" ${message}`);
     } else if (want === 'invalid') {
       invalid += 1;
-      if (row.kind !== 'phone_repeated' && !message.includes(row.column)) {
-        wrong.push(`row ${row.row} (${row.kind}): the message does not name ${row.column}: ${message}`);
+      if (row.kind !== 'phone_repeated' && !message.includes(`\u2068${row.column}\u2069: `)) {
+        wrong.push(`row ${row.row} (${row.kind}): the message does not name ${row.column} first: ${message}`);
       }
-      if (row.kind === 'phone_repeated' && !/is already on row \d+/.test(message)) {
+      if (row.kind === 'phone_repeated' && !words.repeated.test(message)) {
         wrong.push(`row ${row.row}: the message does not say where the number is already: ${message}`);
+      }
+      if (!words.ownWords.test(ownWords(message))) {
+        wrong.push(`row ${row.row}: the message is not in the job's language: ${message}`);
       }
     }
   }
@@ -466,7 +482,7 @@ for (const lang of ['he', 'en']) {
     });
 
     test('every selected row of Dana\'s tab has its own status: uploaded, or invalid naming the column to fix', () => {
-      const { wrong, invalid } = wrongRows(info.expected, finalSheet.first.formatted, column, isSelected);
+      const { wrong, invalid } = wrongRows(info.expected, finalSheet.first.formatted, column, isSelected, words);
       assert.deepEqual(wrong.slice(0, 10), []);
       assert.ok(invalid > 100, `invalid rows were among the selection (${invalid})`);
       const repeatsOfUnselected = info.expected.filter((row) => isSelected(row.row) && row.kind === 'phone_repeated' &&
@@ -487,7 +503,7 @@ for (const lang of ['he', 'en']) {
     });
 
     test('every row of the second tab ends with its status, between Yossi\'s job and Rivka\'s', () => {
-      const { wrong, invalid } = wrongRows(info.second_tab.expected, finalSheet.second.formatted, secondColumn, () => true);
+      const { wrong, invalid } = wrongRows(info.second_tab.expected, finalSheet.second.formatted, secondColumn, () => true, words);
       assert.deepEqual(wrong.slice(0, 10), []);
       assert.ok(invalid > 50, `invalid rows (${invalid})`);
       const statuses = finalSheet.second.formatted.slice(1).map((row) => row[secondColumn.status]);
