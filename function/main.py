@@ -78,7 +78,9 @@ def upload_rows(request: flask.Request) -> flask.Response:
             "done": answer.done,
         },
     )
-    return _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor"})))
+    # The cursor is opaque and signed; the problem rows' link is made of ids only (the spreadsheet's, checked
+    # by the schema, and two numbers), whose digits must not be masked as if they were a phone number.
+    return _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor", "problem_rows_url"})))
 
 
 def _body(request: flask.Request) -> object:

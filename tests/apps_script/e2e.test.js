@@ -6,8 +6,8 @@
 // one tab while Yossi uploads all of another tab; Yossi's sidebar is closed half-way, and Rivka takes
 // his stale lease over, once she confirms, to upload the rest of his tab.
 //
-// The pre-flight card needs the function's preview action; these users skip the card (a preference),
-// and the card is tested with the fakes (card.test.js) and in Chromium (sidebar.test.js).
+// These users skip the pre-flight card (a preference) for their first jobs; then Dana uploads the rest of
+// her tab through the card: the function's preview over HTTP, then Send.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -549,6 +549,63 @@ for (const lang of ['he', 'en']) {
       assert.ok(!everything.includes(info.id_token));
       assert.ok(!everything.includes(info.sheets_token));
       assert.ok(!everything.includes(info.id_token.split('.')[2]), 'not even the signature');
+    });
+
+    test('the rest of Dana\'s tab goes through the pre-flight card: the function\'s preview over HTTP, then Send; ' +
+      'the status column is coloured and its problem rows have a filter view', () => {
+      const uploadedBefore = finalSheet.first.formatted.slice(1).filter((row) => row[column.status] === 'uploaded').length;
+      dana.user.userProperties.setProperty('callmarker.preferences', JSON.stringify({ language: '', skip_card_up_to: 0 }));
+      const asked = dana.user.log.requests.length;
+      dana.addIn.uploadPendingRows();
+      const previewRequest = dana.user.log.requests[asked];
+      assert.equal(dana.user.log.requests.length, asked + 1, 'the preview alone: nothing is sent before Send');
+      assert.deepEqual([previewRequest.json.action, previewRequest.json.preview_action, previewRequest.json.mode, previewRequest.json.lang],
+        ['preview', 'upload', 'pending', lang]);
+      const state = sidebarState(dana.user.log.sidebars.at(-1));
+      assert.equal(state.view, 'preflight');
+      const card = state.card;
+      const fact = (name) => Number((card.facts.find((f) => f.name === name) || { count: '0' }).count.replace(/,/g, ''));
+      assert.equal(fact('skipped'), uploadedBefore, 'rows uploaded before and unchanged are left alone');
+      assert.ok(fact('to_send') > 0 && fact('invalid') > 0, JSON.stringify(card.facts));
+      assert.ok(card.columns.some((c) => c.column === 'טלפון'), 'each column with its CallMarker field');
+      assert.ok(card.options.some((o) => visible(o.text).includes('11')), 'the campaign');
+      assert.ok(card.errors.length > 0 && card.errors.every((e) => e.row > 1));
+      assert.equal(card.can_send, true);
+
+      const sent = plain(dana.addIn.sendJob(state.job, null));
+      assert.equal(sent.confirm, null);
+      let step = plain(dana.addIn.runStep(sent.job));
+      while (!step.answer.done) {
+        clock.advance(20 * 1000);
+        step = plain(dana.addIn.runStep(step.job));
+      }
+      assert.equal(step.answer.counts.uploaded, fact('to_send'), 'the card said how many would be uploaded');
+      assert.equal(step.answer.counts.skipped, fact('skipped'));
+
+      const tab = sources.first.values('FORMATTED_VALUE');
+      const statuses = tab.slice(1).map((row) => row[column.status]).filter(Boolean);
+      assert.equal(statuses.length, info.expected.length, 'every row of the tab has its status now');
+      assert.deepEqual([...new Set(statuses)].sort(), ['invalid', 'uploaded']);
+
+      const response = httpTransport()({
+        url: `${info.sheets_url}/v4/spreadsheets/${info.spreadsheet_id}?fields=sheets(properties.sheetId,conditionalFormats,filterViews)`,
+        method: 'GET', headers: { Authorization: `Bearer ${info.sheets_token}` }, payload: undefined,
+      });
+      assert.equal(response.status, 200, response.body);
+      const sheet = JSON.parse(response.body).sheets.find((s) => (s.properties.sheetId || 0) === info.sheet_id);
+      const colours = {};
+      for (const rule of sheet.conditionalFormats) {
+        assert.deepEqual(rule.ranges.map((r) => [r.startColumnIndex, r.endColumnIndex]), [[column.status, column.status + 1]]);
+        colours[rule.booleanRule.condition.values[0].userEnteredValue] = rule.booleanRule.format.backgroundColor;
+      }
+      assert.deepEqual(Object.keys(colours).sort(), ['failed', 'invalid', 'rejected', 'removed', 'sent', 'uploaded']);
+      assert.ok(colours.uploaded.green > colours.uploaded.red && colours.invalid.red > colours.invalid.green, 'green and red');
+      const [view] = sheet.filterViews;
+      assert.equal(view.title, 'CallMarker: problem rows');
+      assert.equal(view.filterSpecs[0].columnIndex, column.status);
+      assert.equal(step.answer.problem_rows_url,
+        `https://docs.google.com/spreadsheets/d/${info.spreadsheet_id}/edit#gid=${info.sheet_id}&fvid=${view.filterViewId}`);
+      assert.equal(document.documentProperties.getProperty(`callmarker.lease.${info.sheet_id}`), null);
     });
 
     if (lang === 'en') {
