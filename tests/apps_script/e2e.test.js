@@ -225,13 +225,39 @@ function direction(text) {
   return hebrew > latin ? 'rtl' : 'ltr';
 }
 
+/** A Sheets API Color ({red, green, blue} from 0 to 1, a channel left out when 0) as CSS. */
+function cssColour(colour) {
+  const channel = (name) => Math.round(255 * ((colour && colour[name]) || 0));
+  return `rgb(${channel('red')}, ${channel('green')}, ${channel('blue')})`;
+}
+
+/**
+ * The style the sheet's conditional formatting gives a cell, as Sheets applies it: the first rule (in
+ * the sheet's order) whose range holds the cell and whose condition its value meets. Only the
+ * conditions this project's rules use (TEXT_EQ) are read; any other rule is left out of the picture.
+ */
+function conditionalStyle(rules, row, col, text) {
+  for (const rule of rules) {
+    const inRange = rule.ranges.some((r) => row >= (r.startRowIndex || 0) && (r.endRowIndex === undefined || row < r.endRowIndex) &&
+      col >= (r.startColumnIndex || 0) && (r.endColumnIndex === undefined || col < r.endColumnIndex));
+    const condition = rule.booleanRule && rule.booleanRule.condition;
+    if (inRange && condition && condition.type === 'TEXT_EQ' && String(text).toLowerCase() === String(condition.values[0].userEnteredValue).toLowerCase()) {
+      const format = rule.booleanRule.format || {};
+      const text = format.textFormat && format.textFormat.foregroundColor;
+      return `background:${cssColour(format.backgroundColor)};${text ? `color:${cssColour(text)};` : ''}`;
+    }
+  }
+  return '';
+}
+
 /**
  * A Google Sheets grid of the given cells: column letters, row numbers, gridlines, numbers to the
- * right, text in its own direction (Hebrew right to left), status cells tinted by status. Columns
- * not in `widths` are hidden, shown as Sheets shows hidden columns: a narrow marker.
- * @param {{ formatted: string[][], raw: unknown[][], widths: Record<number, number>, statusColumn: number, title: string }} sheet
+ * right, text in its own direction (Hebrew right to left), each cell coloured by the sheet's own
+ * conditional formatting rules, read from the Sheets emulator. Columns not in `widths` are hidden,
+ * shown as Sheets shows hidden columns: a narrow marker.
+ * @param {{ formatted: string[][], raw: unknown[][], widths: Record<number, number>, rules: any[], title: string }} sheet
  */
-function sheetGridHtml({ formatted, raw, widths, statusColumn, title }) {
+function sheetGridHtml({ formatted, raw, widths, rules, title }) {
   const width = Math.max(...formatted.map((row) => row.length));
   const spans = []; // runs of visible columns and of hidden ones, left to right
   for (let c = 0; c < width; c += 1) {
@@ -258,10 +284,8 @@ function sheetGridHtml({ formatted, raw, widths, statusColumn, title }) {
       } else if (typeof value === 'boolean') {
         classes.push('boolean');
       }
-      if (c === statusColumn && r > 0 && text) {
-        classes.push(`status-${String(text).replace(/[^a-z]/g, '')}`);
-      }
-      return `<td dir="${direction(text)}" class="${classes.join(' ')}">${escapeHtml(text)}</td>`;
+      const style = text ? conditionalStyle(rules, r, c, text) : '';
+      return `<td dir="${direction(text)}" class="${classes.join(' ')}" style="${style}">${escapeHtml(text)}</td>`;
     })));
     return `<tr class="${r === 0 ? 'frozen' : ''}"><th class="row">${r + 1}</th>${cells.join('')}</tr>`;
   });
@@ -278,10 +302,6 @@ function sheetGridHtml({ formatted, raw, widths, statusColumn, title }) {
     tr.frozen td, tr.frozen th { border-bottom: 3px solid #c4c7c5; font-weight: bold; }
     td.number { text-align: right; }
     td.boolean { text-align: center; }
-    td.status-uploaded { background: #e6f4ea; color: #137333; }
-    td.status-invalid { background: #fce8e6; color: #c5221f; }
-    td.status-rejected { background: #fef7e0; color: #b06000; }
-    td.status-failed { background: #fef7e0; color: #b06000; }
     #tabs { background: #f1f3f4; border-top: 1px solid #c4c7c5; padding: 0 0 0 52px; height: 30px; }
     #tabs span { display: inline-block; height: 29px; line-height: 29px; padding: 0 18px; background: #e1e9f7;
       color: #0b57d0; font-weight: bold; }
@@ -625,13 +645,22 @@ for (const lang of ['he', 'en']) {
           }
         });
         assert.equal(Object.keys(widths).length, Object.keys(shown).length, 'every column to show is in the sheet');
+        const response = httpTransport()({
+          url: `${info.sheets_url}/v4/spreadsheets/${info.spreadsheet_id}?fields=sheets(properties.sheetId,conditionalFormats)`,
+          method: 'GET', headers: { Authorization: `Bearer ${info.sheets_token}` }, payload: undefined,
+        });
+        const sheet = JSON.parse(response.body).sheets.find((s) => (s.properties.sheetId || 0) === info.sheet_id);
+        const rules = sheet.conditionalFormats || [];
+        assert.ok(rules.length > 0, 'the sheet carries its status colours');
         const html = sheetGridHtml({
           formatted: finalFirst.formatted.slice(0, SHOWN_ROWS + 1),
           raw: finalFirst.raw.slice(0, SHOWN_ROWS + 1),
           widths,
-          statusColumn: column.status,
+          rules,
           title: info.sheet_title,
         });
+        assert.match(html, /style="background:rgb\(230, 244, 234\)/, 'an uploaded row is green');
+        assert.match(html, /style="background:rgb\(252, 232, 230\)/, 'an invalid row is red');
         // The picture in the docs is redrawn when asked (UPDATE_DOCS_IMAGES=1) or missing: its time column
         // changes on every run, and a test run should leave the working tree as it found it.
         const redraw = process.env.UPDATE_DOCS_IMAGES === '1' || !fs.existsSync(SCREENSHOT);
