@@ -158,7 +158,7 @@ def test_rows_callmarker_took_without_confirming_are_sent_counted_apart_and_left
             "(see the CallMarker message column)."
         )
         assert answer.retry_rows == []
-        assert {c[MESSAGE] for c in columns(world).values()} == {
+        assert {visible(c[MESSAGE]) for c in columns(world).values()} == {
             "CallMarker took the request but did not confirm each customer: Customers saved"
         }
         world.callmarker_app.clear_requests()
@@ -174,7 +174,7 @@ def test_answers_that_cannot_be_read_stop_the_job_with_that_sentence() -> None:
     for world in world_of(leads(30), rate_html_200=1.0):
         with pytest.raises(CallMarkerUnreadable) as stopped:
             run_step(job(rows=[[2, 31]]), None, world.context(batch_size=2))
-        assert stopped.value.message.startswith(
+        assert visible(stopped.value.message).startswith(
             "CallMarker answered something this tool cannot read (CallMarker We'll be back soon.), several "
             "times in a "
             "row, so nothing more was sent."

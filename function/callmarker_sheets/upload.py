@@ -558,6 +558,7 @@ def open_context(
             batch_size=job.batch_size or settings.callmarker_batch_size,
             concurrency=settings.callmarker_concurrency,
             retry=RetryPolicy(max_attempts=settings.callmarker_max_attempts),
+            t=translator(job.lang),
         )
     return StepContext(
         sheet=sheet,
