@@ -41,8 +41,9 @@ def catalog(lang: str) -> Catalog:
 
 def extracted() -> dict[str | tuple[str, ...], Message]:
     found: dict[str | tuple[str, ...], Message] = {}
+    # the function's folder as it is deployed: the package and its entry point, main.py
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), keywords=KEYWORDS, comment_tags=()
+        str(PACKAGE.parent), keywords=KEYWORDS, comment_tags=()
     ):
         key = tuple(message) if isinstance(message, tuple) else message
         found[key] = Message(key)

@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 
 from callmarker_sheets.cursor import CursorSeal, CursorTooLarge
 from callmarker_sheets.errors import BadRequest, CursorInvalid, PayloadTooLarge, ServiceError
+from callmarker_sheets.i18n import N_
 from callmarker_sheets.model import Outcome
 from callmarker_sheets.sheet import merge_intervals
 from callmarker_sheets.validate import JobOptions
@@ -81,19 +82,19 @@ def parse_body(raw: bytes) -> object:
     """The request body as JSON, strictly: at most ``MAX_BODY_BYTES``, UTF-8, nested at most
     ``MAX_JSON_DEPTH`` deep, no NaN or Infinity, no key given twice."""
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} kB.")
+        raise PayloadTooLarge(N_("The request body is larger than {#kb} kB.", kb=MAX_BODY_BYTES // 1024))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest("The request body must be JSON in UTF-8.") from None
+        raise BadRequest(N_("The request body must be JSON in UTF-8.")) from None
     if _nests_deeper(text, MAX_JSON_DEPTH):
-        raise BadRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+        raise BadRequest(N_("The request body nests deeper than {#depth} levels.", depth=MAX_JSON_DEPTH))
     try:
         return json.loads(
             text, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_no_repeated_keys
         )
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError, as are the hooks' refusals
-        raise BadRequest("The request body is not valid JSON.") from None
+        raise BadRequest(N_("The request body is not valid JSON.")) from None
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -194,55 +195,59 @@ class Job:
         and options are refused rather than ignored.
         """
         if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.")
+            raise BadRequest(N_("The request body must be a JSON object."))
         for name in body:
             if name not in _BODY_FIELDS:
-                raise BadRequest(f"Unknown field {_named(name)}.")
+                raise BadRequest(N_("Unknown field {name}.", name=_named(name)))
         spreadsheet_id = body.get("spreadsheet_id")
         if not isinstance(spreadsheet_id, str) or not SPREADSHEET_ID.match(spreadsheet_id):
             raise BadRequest(
-                "spreadsheet_id must be the spreadsheet's id, as in its address: 20 to 100 letters, "
-                "digits, '-' or '_'."
+                N_(
+                    "spreadsheet_id must be the spreadsheet's id, as in its address: 20 to 100 letters, "
+                    "digits, '-' or '_'."
+                )
             )
         sheet_id = body.get("sheet_id")
         if not _whole(sheet_id, 0, MAX_SHEET_ID):
-            raise BadRequest("sheet_id must be the sheet's gid, a whole number of 0 or more.")
+            raise BadRequest(N_("sheet_id must be the sheet's gid, a whole number of 0 or more."))
         mode = body.get("mode", "selected")
         if not isinstance(mode, str) or mode not in MODES:
-            raise BadRequest(f"mode must be one of {', '.join(MODES)}.")
+            raise BadRequest(N_("mode must be one of {=modes}.", modes=", ".join(MODES)))
         action = body.get("action", "upload")
         preview_action = body.get("preview_action")
         preview = action == PREVIEW
         if preview:
             if not isinstance(preview_action, str) or preview_action not in PREVIEW_ACTIONS:
-                raise BadRequest(f"preview_action must be one of {', '.join(PREVIEW_ACTIONS)}.")
+                raise BadRequest(
+                    N_("preview_action must be one of {=actions}.", actions=", ".join(PREVIEW_ACTIONS))
+                )
             if body.get("cursor") is not None:
-                raise BadRequest("A preview takes no cursor: it looks at a job before its first step.")
+                raise BadRequest(N_("A preview takes no cursor: it looks at a job before its first step."))
             action = preview_action
         elif preview_action is not None:
-            raise BadRequest(f"preview_action is sent only with the action {PREVIEW!r}.")
+            raise BadRequest(N_("preview_action is sent only with the action 'preview'."))
         if not isinstance(action, str) or action not in ACTIONS:
-            raise BadRequest(f"action must be one of {', '.join((*ACTIONS, PREVIEW))}.")
+            raise BadRequest(N_("action must be one of {=actions}.", actions=", ".join((*ACTIONS, PREVIEW))))
         options = body.get("options", {})
         if not isinstance(options, dict):
-            raise BadRequest("options must be a JSON object.")
+            raise BadRequest(N_("options must be a JSON object."))
         for name, value in options.items():
             if name not in _OPTIONS:
-                raise BadRequest(f"Unknown option {_named(name)}.")
+                raise BadRequest(N_("Unknown option {name}.", name=_named(name)))
             fits, what = _OPTIONS[name]
             if value is not None and not fits(value):
-                raise BadRequest(f"Option {name!r} must be {what}.")
+                raise BadRequest(N_("Option {name} must be {=what}.", name=repr(name), what=what))
         lang = body.get("lang", "en")
         if not isinstance(lang, str) or lang not in LANGUAGES:
-            raise BadRequest(f"lang must be one of {', '.join(LANGUAGES)}.")
+            raise BadRequest(N_("lang must be one of {=languages}.", languages=", ".join(LANGUAGES)))
         cursor = body.get("cursor")
         if cursor is not None and not isinstance(cursor, str):
-            raise CursorInvalid("cursor must be the string the previous answer gave.")
+            raise CursorInvalid(N_("cursor must be the string the previous answer gave."))
         rows: tuple[Interval, ...] = ()
         if mode == "selected":
             rows = _parse_rows(body.get("rows"))
         elif body.get("rows") is not None:
-            raise BadRequest("rows are sent only in selected mode; pending mode takes every pending row.")
+            raise BadRequest(N_("rows are sent only in selected mode; pending mode takes every pending row."))
         header_row = options.get("header_row")
         return cls(
             spreadsheet_id=spreadsheet_id,
@@ -304,11 +309,15 @@ class Job:
 
 def _parse_rows(value: object) -> tuple[Interval, ...]:
     if not isinstance(value, list) or not value:
-        raise BadRequest("rows must list the selected rows as [first, last] pairs, e.g. [[2, 10]].")
+        raise BadRequest(N_("rows must list the selected rows as [first, last] pairs, e.g. [[2, 10]]."))
     if len(value) > MAX_INTERVALS:
         raise BadRequest(
-            f"rows lists {len(value):,} separate ranges; a job takes at most {MAX_INTERVALS:,}. "
-            "Select fewer, larger ranges."
+            N_(
+                "rows lists {#count} separate ranges; a job takes at most {#max}. Select fewer, larger "
+                "ranges.",
+                count=len(value),
+                max=MAX_INTERVALS,
+            )
         )
     rows: list[Interval] = []
     for pair in value:
@@ -319,8 +328,11 @@ def _parse_rows(value: object) -> tuple[Interval, ...]:
             or pair[0] > pair[1]
         ):
             raise BadRequest(
-                f"rows: {_named(pair)} is not a [first, last] pair of row numbers from 1 to "
-                f"{MAX_SHEET_ROWS:,}."
+                N_(
+                    "rows: {pair} is not a [first, last] pair of row numbers from 1 to {#max}.",
+                    pair=_named(pair),
+                    max=MAX_SHEET_ROWS,
+                )
             )
         rows.append((pair[0], pair[1]))
     return tuple(merge_intervals(rows))
@@ -362,8 +374,10 @@ class Progress:
             return self.seal.seal({**payload, "errors": []})
         except CursorTooLarge as exc:
             raise ProgressTooLarge(
-                "The job's progress no longer fits in its cursor (the selection has too many separate "
-                'rows). The rows done so far have their status: run "Upload all pending rows" to go on.'
+                N_(
+                    "The job's progress no longer fits in its cursor (the selection has too many separate "
+                    'rows). The rows done so far have their status: run "Upload all pending rows" to go on.'
+                )
             ) from exc
 
     @classmethod
@@ -374,7 +388,7 @@ class Progress:
             return cls(job.key(), seal=job.seal)
         payload = job.seal.open(cursor)
         if payload.get("job") != job.key():
-            raise CursorInvalid("cursor belongs to another job: start the job again.")
+            raise CursorInvalid(N_("cursor belongs to another job: start the job again."))
         try:
             span = job.row_span()
             progress = cls(
@@ -386,9 +400,9 @@ class Progress:
                 seal=job.seal,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise CursorInvalid("cursor is not one this function gave: start the job again.") from exc
+            raise CursorInvalid(N_("cursor is not one this function gave: start the job again.")) from exc
         if sum(hi - lo + 1 for lo, hi in progress.done) > MAX_JOB_ROWS:
-            raise CursorInvalid("cursor is not one this function gave: start the job again.")
+            raise CursorInvalid(N_("cursor is not one this function gave: start the job again."))
         return progress
 
 

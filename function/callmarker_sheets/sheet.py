@@ -47,6 +47,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 
 from callmarker_sheets.errors import ServiceError
 from callmarker_sheets.fields import column_letter
+from callmarker_sheets.i18n import N_, Text
 from callmarker_sheets.redaction import redact_secrets
 from callmarker_sheets.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
@@ -138,7 +139,7 @@ class SheetError(ServiceError):
     http_status = 400
     code = "sheets_refused"
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str | Text, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
@@ -245,8 +246,10 @@ class RetryingHTTPClient(HTTPClient):
                 )
             except RefreshError as exc:
                 raise SheetAccessDenied(
-                    "Google did not accept the sign-in for this spreadsheet (it may have expired): "
-                    "reload the sheet and try again.",
+                    N_(
+                        "Google did not accept the sign-in for this spreadsheet (it may have expired): "
+                        "reload the sheet and try again."
+                    ),
                     status=401,
                 ) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -257,12 +260,16 @@ class RetryingHTTPClient(HTTPClient):
                     self.sleep(wait)
                     continue
                 raise SheetUnavailable(
-                    f"Google Sheets did not answer after {attempt} attempts ({type(exc).__name__}): "
-                    "try again in a few minutes."
+                    N_(
+                        "Google Sheets did not answer after {#n} attempts ({=kind}): try again in a few "
+                        "minutes.",
+                        n=attempt,
+                        kind=type(exc).__name__,
+                    )
                 ) from exc
             except requests.RequestException as exc:
                 raise SheetError(
-                    f"The request to Google Sheets could not be made ({type(exc).__name__})."
+                    N_("The request to Google Sheets could not be made ({=kind}).", kind=type(exc).__name__)
                 ) from exc
             if response.ok:
                 return response
@@ -307,37 +314,58 @@ def _api_disabled(response: requests.Response) -> bool:
 def _sheet_error(error: APIError, attempts: int, secrets: Sequence[str]) -> SheetError:
     code = error.response.status_code
     said = redact_secrets(str(error.error.get("message") or "").strip(), secrets)
-    google = f" (Google said: {said})" if said else ""
+    google = N_(" (Google said: {said})", said=said) if said else ""
     if code == 404:
         return SheetNotFound(
-            f"The spreadsheet was not found{google}: check the link, and that it is shared with you.",
+            N_(
+                "The spreadsheet was not found{=google}: check the link, and that it is shared with you.",
+                google=google,
+            ),
             status=code,
         )
     if code == 403 and _api_disabled(error.response):
         return SheetsApiDisabled(
-            "The Sheets API is not enabled in the script's Cloud project: enable the Google Sheets API "
-            "in the Google Cloud project of the add-in's script (APIs & Services > Library).",
+            N_(
+                "The Sheets API is not enabled in the script's Cloud project: enable the Google Sheets API "
+                "in the Google Cloud project of the add-in's script (APIs & Services > Library)."
+            ),
             status=code,
         )
     if code in (401, 403) and not _retryable(error.response):
         return SheetAccessDenied(
-            f"Google refused access to the spreadsheet (HTTP {code}){google}: make sure you can edit "
-            "it, or sign in again.",
+            N_(
+                "Google refused access to the spreadsheet (HTTP {=code}){=google}: make sure you can edit "
+                "it, or sign in again.",
+                code=code,
+                google=google,
+            ),
             status=code,
         )
     if code in {429, 403}:
         return SheetQuotaExceeded(
-            f"Google Sheets is limiting requests (HTTP {code}) and still refused after {attempts} "
-            "attempts: wait a minute, then upload the pending rows again.",
+            N_(
+                "Google Sheets is limiting requests (HTTP {=code}) and still refused after {#n} attempts: "
+                "wait a minute, then upload the pending rows again.",
+                code=code,
+                n=attempts,
+            ),
             status=code,
         )
     if code >= 500 or code in RETRYABLE_STATUS:
         return SheetUnavailable(
-            f"Google Sheets failed (HTTP {code}) after {attempts} attempts{google}: try again in a few "
-            "minutes.",
+            N_(
+                "Google Sheets failed (HTTP {=code}) after {#n} attempts{=google}: try again in a few "
+                "minutes.",
+                code=code,
+                n=attempts,
+                google=google,
+            ),
             status=code,
         )
-    return SheetError(f"Google Sheets refused the request (HTTP {code}){google}.", status=code)
+    return SheetError(
+        N_("Google Sheets refused the request (HTTP {=code}){=google}.", code=code, google=google),
+        status=code,
+    )
 
 
 class _EmulatorAdapter(HTTPAdapter):
@@ -472,7 +500,7 @@ def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]
     Each matched range names the request's filters it matched, which is how it is found; a range
     that no answer names cannot be read as empty (it may hold rows), so that refuses the answer.
     """
-    wrong = SheetError("Google Sheets gave an answer the function cannot read for the rows; try again.")
+    wrong = SheetError(N_("Google Sheets gave an answer the function cannot read for the rows; try again."))
     if not isinstance(answer, dict) or not isinstance(answer.get("valueRanges", []), list):
         raise wrong
     found: dict[str, list[list[Any]]] = {}
@@ -489,8 +517,11 @@ def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]
     missing = [r for r in ranges if r not in found]
     if missing:
         raise SheetError(
-            f"Google Sheets answered no values for {len(missing)} of the {len(ranges)} ranges asked; "
-            "try again."
+            N_(
+                "Google Sheets answered no values for {#missing} of the {#asked} ranges asked; try again.",
+                missing=len(missing),
+                asked=len(ranges),
+            )
         )
     return [found[r] for r in ranges]
 
@@ -814,8 +845,11 @@ class Sheet:
                     _check_can_edit(client.http_client, spreadsheet_id, int(gid))
                 return cls(client.http_client, info)
         raise SheetNotFound(
-            f"The spreadsheet has no sheet with gid {gid}: it may have been deleted. Select the rows "
-            "again in the sheet you want to upload."
+            N_(
+                "The spreadsheet has no sheet with gid {=gid}: it may have been deleted. Select the rows "
+                "again in the sheet you want to upload.",
+                gid=gid,
+            )
         )
 
     # ---------------------------------------------------------------------------------------- read
@@ -830,7 +864,11 @@ class Sheet:
             raise ValueError("header_row must be 1 or more")
         if header_row > info.row_count:
             raise SheetError(
-                f"The header row {header_row} is below the last row of the sheet ({info.row_count})."
+                N_(
+                    "The header row {=row} is below the last row of the sheet ({=last}).",
+                    row=header_row,
+                    last=info.row_count,
+                )
             )
         width = max(info.column_count, 1)
         wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
@@ -913,7 +951,11 @@ class Sheet:
         value_ranges = answer.get("valueRanges", [])
         if len(value_ranges) != len(ranges):
             raise SheetError(
-                f"Google Sheets answered {len(value_ranges)} ranges for the {len(ranges)} asked; try again."
+                N_(
+                    "Google Sheets answered {#got} ranges for the {#asked} asked; try again.",
+                    got=len(value_ranges),
+                    asked=len(ranges),
+                )
             )
         return [vr.get("values", []) for vr in value_ranges]
 
