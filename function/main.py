@@ -147,6 +147,7 @@ def _diagnosis(request: flask.Request, body: dict[str, Any], request_id: str) ->
         body=body,
         settings=settings,
         revision=deployment_revision(),
+        t=translator(_language(body)),
     )
     logger.info(
         "connection tested",
