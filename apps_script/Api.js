@@ -82,7 +82,7 @@ function callFunction_(body) {
       throw userError_(t_(lang, 'api.unreadable'));
     }
   }
-  throw userError_(failureMessage_(code, serviceMessage_(text), lang));
+  throw userError_(failureMessage_(code, serviceMessage_(text), lang, serviceStatus_(text)));
 }
 
 /**
@@ -307,14 +307,43 @@ function serviceMessage_(text) {
 }
 
 /**
- * What to tell the user for a failed call. serviceMessage is the function's sentence, when it sent one.
+ * The function's own name for a failure, from {"error": {"status"}}: one of the names it documents, or
+ * null (another body, or a name the add-in does not know).
+ * @param {string} text
+ * @returns {string | null}
+ */
+function serviceStatus_(text) {
+  try {
+    const body = JSON.parse(text);
+    const status = body && body.error && body.error.status;
+    return typeof status === 'string' && SERVICE_STATUSES.indexOf(status) >= 0 ? status : null;
+  } catch (_error) {
+    return null;
+  }
+}
+
+/**
+ * Failures the function names, each explained in words of its own (with what to do), beyond what its
+ * HTTP code says.
+ */
+const SERVICE_STATUSES = Object.freeze([
+  'cursor_invalid', 'sheets_token_mismatch', 'sheets_api_disabled', 'cursor_too_large', 'body_too_large', 'callmarker_unreadable',
+]);
+
+/**
+ * What to tell the user for a failed call. serviceMessage is the function's sentence, and status its
+ * name for the failure, when it sent them.
  * @param {number} code
  * @param {string | null} serviceMessage
  * @param {Language} lang
+ * @param {string | null} [status]
  * @returns {string}
  */
-function failureMessage_(code, serviceMessage, lang) {
+function failureMessage_(code, serviceMessage, lang, status = null) {
   const said = serviceMessage ? t_(lang, 'api.said', { message: serviceMessage }) : '';
+  if (status) {
+    return t_(lang, 'api.status.' + status, { said: said });
+  }
   switch (code) {
     case 400:
     case 403:

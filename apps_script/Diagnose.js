@@ -18,25 +18,31 @@ const MAX_CHECK_TEXT = 400;
  * @property {string} fix one sentence; empty when the line passed
  */
 
-/** Opens the checklist dialog. The Help menu calls this. */
+/** Opens the checklist dialog, in the user's language. The Help menu calls this. */
 function testConnection() {
+  const lang = userLanguage_();
+  const checks = connectionChecklist_(lang);
   const template = HtmlService.createTemplateFromFile('TestConnection');
-  template.checks = checksForScript_(connectionChecklist_());
+  template.lang = lang;
+  template.dir = directionOf_(lang);
+  template.checks = checksForScript_(checks, lang);
+  template.texts = checksForScript_([], lang, pageTexts_(lang, ['connection.close', 'connection.list']));
   const output = template.evaluate().setWidth(TEST_CONNECTION_WIDTH).setHeight(TEST_CONNECTION_HEIGHT);
-  SpreadsheetApp.getUi().showModalDialog(output, 'CallMarker: test connection');
+  SpreadsheetApp.getUi().showModalDialog(output, t_(lang, 'connection.title'));
 }
 
 /**
+ * @param {Language} lang
  * @returns {ConnectionCheck[]}
  */
-function connectionChecklist_() {
+function connectionChecklist_(lang) {
   if (!CONFIG.functionUrl) {
     return [{
-      name: 'Function address', ok: false, detail: 'The add-in does not know where the upload function is.',
-      fix: 'Push the add-in with deploy/apps_script.sh --function-url and the URL that deploy/function.sh printed.',
+      name: t_(lang, 'connection.address'), ok: false, detail: t_(lang, 'connection.no_address'),
+      fix: t_(lang, 'connection.no_address_fix'),
     }];
   }
-  const address = { name: 'Function address', ok: true, detail: CONFIG.functionUrl, fix: '' };
+  const address = { name: t_(lang, 'connection.address'), ok: true, detail: CONFIG.functionUrl, fix: '' };
   const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
   /** @type {GoogleAppsScript.URL_Fetch.HTTPResponse} */
   let response;
@@ -45,22 +51,22 @@ function connectionChecklist_() {
       method: 'post',
       contentType: 'application/json',
       payload: JSON.stringify({
-        action: 'diagnose', spreadsheet_id: spreadsheet.getId(), sheet_id: spreadsheet.getActiveSheet().getSheetId(),
+        action: 'diagnose', spreadsheet_id: spreadsheet.getId(), sheet_id: spreadsheet.getActiveSheet().getSheetId(), lang: lang,
       }),
       headers: functionHeaders_(),
       muteHttpExceptions: true,
       followRedirects: false,
     });
   } catch (_error) {
-    return [{ ...address, ok: false, detail: 'No answer from ' + CONFIG.functionUrl + '.',
-      fix: 'Check that the function is deployed (deploy/function.sh prints its URL) and that the add-in was pushed with that URL.' }];
+    return [{ ...address, ok: false, detail: t_(lang, 'connection.no_answer', { url: CONFIG.functionUrl }),
+      fix: t_(lang, 'connection.no_answer_fix') }];
   }
   const code = response.getResponseCode();
   const checks = code === 200 ? readChecks_(response.getContentText()) : null;
   if (checks) {
     return [address, ...checks];
   }
-  return [address, frontDoorCheck_(code)];
+  return [address, frontDoorCheck_(code, lang)];
 }
 
 /**
@@ -91,41 +97,50 @@ function readChecks_(text) {
 /**
  * The line for a call that did not get the function's checklist back.
  * @param {number} code
+ * @param {Language} lang
  * @returns {ConnectionCheck}
  */
-function frontDoorCheck_(code) {
-  const name = 'Reaching the function';
-  const detail = 'The call was refused with HTTP ' + code + ' before the function could answer.';
+function frontDoorCheck_(code, lang) {
+  const name = t_(lang, 'connection.reaching');
+  const refused = t_(lang, 'connection.refused', { code: code });
   switch (code) {
     case 401:
-      return { name, ok: false, detail: detail + ' Cloud Run did not accept the sign-in token (its audience, or its signature).',
-        fix: 'Run deploy/function.sh again with --audiences set to the add-in\'s OAuth client id: it becomes a custom audience of the service.' };
+      return { name, ok: false, detail: refused + ' ' + t_(lang, 'connection.401'), fix: t_(lang, 'connection.401_fix') };
     case 403:
-      return { name, ok: false, detail: detail + ' Cloud Run says ' + userEmail_() + ' may not call it.',
-        fix: 'Ask the administrator to add you to the group (or domain) granted the Cloud Run Invoker role on the function.' };
+      return { name, ok: false, detail: refused + ' ' + t_(lang, 'connection.403', { email: userEmail_(lang) }),
+        fix: t_(lang, 'connection.403_fix') };
     case 404:
-      return { name, ok: false, detail: 'Nothing answers at this address (HTTP 404).',
-        fix: 'Push the add-in again with the URL that deploy/function.sh printed.' };
+      return { name, ok: false, detail: t_(lang, 'connection.404'), fix: t_(lang, 'connection.404_fix') };
     default:
-      return { name, ok: false, detail: 'The function answered HTTP ' + code + ' instead of its checklist.',
-        fix: 'Test again in a minute; if it persists, push the add-in and deploy the function again (they must be the same version).' };
-  }
-}
-
-/** @returns {string} the signed-in user's email, or a phrase when it cannot be read */
-function userEmail_() {
-  try {
-    return Session.getActiveUser().getEmail() || 'your account';
-  } catch (_error) {
-    return 'your account';
+      return { name, ok: false, detail: t_(lang, 'connection.other', { code: code }), fix: t_(lang, 'connection.other_fix') };
   }
 }
 
 /**
- * The checklist as JSON that can sit inside a <script> element: no "</script>" can end it early.
+ * @param {Language} lang
+ * @returns {string} the signed-in user's email, or a phrase when it cannot be read
+ */
+function userEmail_(lang) {
+  try {
+    return Session.getActiveUser().getEmail() || t_(lang, 'connection.your_account');
+  } catch (_error) {
+    return t_(lang, 'connection.your_account');
+  }
+}
+
+/**
+ * The checklist as JSON that can sit inside a <script> element (no "</script>" can end it early), each
+ * line with its fix as shown and the summary under it, in the user's language; or, given texts, those.
  * @param {ConnectionCheck[]} checks
+ * @param {Language} lang
+ * @param {Record<string, string>} [texts]
  * @returns {string}
  */
-function checksForScript_(checks) {
-  return JSON.stringify(checks).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+function checksForScript_(checks, lang, texts) {
+  const failed = checks.filter((check) => check.ok === false).length;
+  const value = texts || {
+    checks: checks.map((check) => ({ ...check, fix_line: check.fix ? t_(lang, 'connection.fix', { fix: isolate_(check.fix) }) : '' })),
+    summary: failed ? t_(lang, 'connection.attention', { count: failed }) : t_(lang, 'connection.all_good'),
+  };
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }

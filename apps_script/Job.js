@@ -488,7 +488,7 @@ function retryRows(previous, rows) {
       throw userError_(t_(lang, 'sheet.gone', { sheet: previous.sheet_name }));
     }
     const settings = checkedSettings_(sheet, lang);
-    const intervals = readIntervals_(rows);
+    const intervals = firstRanges_(readIntervals_(rows), lang);
     if (intervals.length === 0) {
       throw userError_(t_(lang, 'retry.none'));
     }

@@ -419,6 +419,49 @@ const MESSAGES = Object.freeze({
       'email when a run fails or leaves rows to fix.',
     'help.log': 'Every job, from the menu or automatic, writes one row in the "{log}" tab: when, who, how it started, the tab, ' +
       'the counts, how long it took, how it ended, and a link to its first problem row. The newest {#max} rows are kept.',
+    // What the function's named failures mean, Test connection, and retries of very many ranges.
+    'api.status.cursor_invalid': 'This job cannot go on from where it stopped: the upload service no longer recognises its place ' +
+      '(it was changed, or the service was deployed again).{=said} The rows done so far have their status: use "Upload all pending ' +
+      'rows" to send the rest.',
+    'api.status.sheets_token_mismatch': 'The upload service got the spreadsheet\'s access of another Google account than the one ' +
+      'signed in.{=said} Reload the spreadsheet, signed in with one Google account only, and try again.',
+    'api.status.sheets_api_disabled': 'The Google Sheets API is not enabled in the add-in\'s Cloud project.{=said} Ask whoever set ' +
+      'up the add-in to enable it (Google Cloud console > APIs & Services > Library > Google Sheets API).',
+    'api.status.cursor_too_large': 'This selection has too many separate ranges for one job to keep track of.{=said} The rows done ' +
+      'so far have their status: use "Upload all pending rows" to go on, or select fewer, larger ranges.',
+    'api.status.body_too_large': 'The selection is too scattered to send in one request.{=said} Select fewer, larger ranges and try ' +
+      'again.',
+    'api.status.callmarker_unreadable': 'CallMarker answered, several times in a row, something the upload service cannot read, so ' +
+      'nothing more was sent.{=said} The rows sent are marked failed and are safe to send again; if it keeps happening, ask whoever ' +
+      'set up the add-in to check CallMarker\'s address.',
+    'retry.more_left': { one: 'A job takes at most {#max} separate ranges: these are retried first, and 1 more failed row waits for ' +
+      'the next "Retry failed rows".', other: 'A job takes at most {#max} separate ranges: these are retried first, and {#count} more ' +
+      'failed rows wait for the next "Retry failed rows".' },
+    'connection.title': 'CallMarker: test connection',
+    'connection.close': 'Close',
+    'connection.fix': 'Fix: {=fix}',
+    'connection.list': 'Connection checklist',
+    'connection.attention': { one: '1 line needs attention.', other: '{#count} lines need attention.' },
+    'connection.all_good': 'Everything the add-in needs is in order.',
+    'connection.address': 'Function address',
+    'connection.no_address': 'The add-in does not know where the upload function is.',
+    'connection.no_address_fix': 'Push the add-in with deploy/apps_script.sh --function-url and the URL that deploy/function.sh printed.',
+    'connection.no_answer': 'No answer from {url}.',
+    'connection.no_answer_fix': 'Check that the function is deployed (deploy/function.sh prints its URL) and that the add-in was ' +
+      'pushed with that URL.',
+    'connection.reaching': 'Reaching the function',
+    'connection.refused': 'The call was refused with HTTP {#code} before the function could answer.',
+    'connection.401': 'Cloud Run did not accept the sign-in token (its audience, or its signature).',
+    'connection.401_fix': 'Run deploy/function.sh again with --audiences set to the add-in\'s OAuth client id: it becomes a custom ' +
+      'audience of the service.',
+    'connection.403': 'Cloud Run says {email} may not call it.',
+    'connection.403_fix': 'Ask the administrator to add you to the group (or domain) granted the Cloud Run Invoker role on the function.',
+    'connection.404': 'Nothing answers at this address (HTTP 404).',
+    'connection.404_fix': 'Push the add-in again with the URL that deploy/function.sh printed.',
+    'connection.other': 'The function answered HTTP {#code} instead of its checklist.',
+    'connection.other_fix': 'Test again in a minute; if it persists, push the add-in and deploy the function again (they must be ' +
+      'the same version).',
+    'connection.your_account': 'your account',
   }),
 
   he: Object.freeze({
@@ -805,6 +848,45 @@ const MESSAGES = Object.freeze({
       'שורות לתיקון.',
     'help.log': 'כל עבודה, מהתפריט או אוטומטית, כותבת שורה אחת בלשונית "{log}": מתי, מי, איך היא התחילה, הגיליון, הספירות, ' +
       'כמה זמן זה לקח, איך זה הסתיים, וקישור לשורה הבעייתית הראשונה. נשמרות {#max} השורות החדשות ביותר.',
+    // What the function's named failures mean, Test connection, and retries of very many ranges.
+    'api.status.cursor_invalid': 'אי אפשר להמשיך את העבודה הזאת מהמקום שבו נעצרה: שירות ההעלאה כבר לא מזהה את המקום שלה (הוא ' +
+      'השתנה, או שהשירות נפרס מחדש).{=said} לשורות שכבר טופלו יש סטטוס: השתמשו ב"העלאת כל השורות הממתינות" כדי לשלוח את השאר.',
+    'api.status.sheets_token_mismatch': 'שירות ההעלאה קיבל גישה לקובץ של חשבון Google אחר מזה שמחובר.{=said} טענו מחדש את ' +
+      'הקובץ, כשאתם מחוברים לחשבון Google אחד בלבד, ונסו שוב.',
+    'api.status.sheets_api_disabled': 'ה-API של Google Sheets לא מופעל בפרויקט הענן של התוסף.{=said} בקשו ממי שהתקין את ' +
+      'התוסף להפעיל אותו (מסוף Google Cloud > APIs & Services > Library > Google Sheets API).',
+    'api.status.cursor_too_large': 'בבחירה הזאת יש יותר מדי טווחים נפרדים כדי שעבודה אחת תעקוב אחריהם.{=said} לשורות שכבר ' +
+      'טופלו יש סטטוס: השתמשו ב"העלאת כל השורות הממתינות" כדי להמשיך, או בחרו פחות טווחים וגדולים יותר.',
+    'api.status.body_too_large': 'הבחירה מפוזרת מכדי לשלוח אותה בבקשה אחת.{=said} בחרו פחות טווחים וגדולים יותר ונסו שוב.',
+    'api.status.callmarker_unreadable': 'CallMarker השיב כמה פעמים ברצף משהו ששירות ההעלאה לא מצליח לקרוא, ולכן לא נשלח דבר ' +
+      'נוסף.{=said} השורות שנשלחו מסומנות failed ובטוח לשלוח אותן שוב; אם זה ממשיך לקרות, בקשו ממי שהתקין את התוסף לבדוק את ' +
+      'הכתובת של CallMarker.',
+    'retry.more_left': { one: 'עבודה אחת מקבלת עד {#max} טווחים נפרדים: הם נשלחים שוב קודם, ועוד שורה אחת שנכשלה ממתינה ל"שליחה ' +
+      'חוזרת של שורות שנכשלו" הבאה.', other: 'עבודה אחת מקבלת עד {#max} טווחים נפרדים: הם נשלחים שוב קודם, ועוד {#count} שורות ' +
+      'שנכשלו ממתינות ל"שליחה חוזרת של שורות שנכשלו" הבאה.' },
+    'connection.title': 'CallMarker: בדיקת חיבור',
+    'connection.close': 'סגירה',
+    'connection.fix': 'תיקון: {=fix}',
+    'connection.list': 'רשימת בדיקות החיבור',
+    'connection.attention': { one: 'שורה אחת דורשת טיפול.', other: '{#count} שורות דורשות טיפול.' },
+    'connection.all_good': 'כל מה שהתוסף צריך תקין.',
+    'connection.address': 'כתובת הפונקציה',
+    'connection.no_address': 'התוסף לא יודע איפה נמצאת פונקציית ההעלאה.',
+    'connection.no_address_fix': 'דחפו את התוסף עם deploy/apps_script.sh --function-url והכתובת ש-deploy/function.sh הדפיס.',
+    'connection.no_answer': 'אין תשובה מ-{url}.',
+    'connection.no_answer_fix': 'בדקו שהפונקציה פרוסה (deploy/function.sh מדפיס את הכתובת שלה) ושהתוסף נדחף עם הכתובת הזאת.',
+    'connection.reaching': 'הגעה לפונקציה',
+    'connection.refused': 'הקריאה נדחתה עם HTTP {#code} לפני שהפונקציה יכלה לענות.',
+    'connection.401': 'Cloud Run לא קיבל את אסימון הכניסה (ה-audience שלו, או החתימה שלו).',
+    'connection.401_fix': 'הריצו שוב את deploy/function.sh עם --audiences שמכיל את מזהה הלקוח (OAuth client id) של התוסף: הוא ' +
+      'נעשה audience מותאם של השירות.',
+    'connection.403': 'Cloud Run אומר ש-{email} לא רשאי לקרוא לה.',
+    'connection.403_fix': 'בקשו ממנהל המערכת להוסיף אתכם לקבוצה (או לדומיין) שקיבלו את התפקיד Cloud Run Invoker על הפונקציה.',
+    'connection.404': 'שום דבר לא עונה בכתובת הזאת (HTTP 404).',
+    'connection.404_fix': 'דחפו את התוסף שוב עם הכתובת ש-deploy/function.sh הדפיס.',
+    'connection.other': 'הפונקציה השיבה HTTP {#code} במקום רשימת הבדיקות שלה.',
+    'connection.other_fix': 'בדקו שוב בעוד דקה; אם זה נמשך, דחפו את התוסף ופרסו את הפונקציה שוב (הם צריכים להיות באותה גרסה).',
+    'connection.your_account': 'החשבון שלכם',
   }),
 });
 

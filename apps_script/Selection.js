@@ -5,6 +5,8 @@
 
 /** The most rows one job takes; beyond it the user is asked to select fewer rows. */
 const MAX_SELECTED_ROWS = 50000;
+/** The most separate [first, last] ranges one request to the function may hold (its schema's cap). */
+const MAX_RANGES = 10000;
 
 /** @typedef {[number, number]} RowInterval first and last sheet row, inclusive */
 
@@ -134,8 +136,36 @@ function failedRowIntervals_(sheet, headerRow, lang) {
   if (rows.length === 0) {
     throw userError_(t_(lang, 'retry_failed.none', { sheet: sheet.getName(), status: 'failed' }));
   }
-  checkJobSize_(rows, lang);
-  return rows;
+  const first = firstRanges_(rows, lang);
+  checkJobSize_(first, lang);
+  return first;
+}
+
+/**
+ * The ranges of rows to retry that one job can take: the first MAX_RANGES of them. Rows that are not
+ * failed are never bridged into a range to save ranges, since the function acts on every row of a range;
+ * the failed rows past the cap keep their status and wait for the next retry, and the user is told how
+ * many (a toast).
+ * @param {RowInterval[]} intervals sorted, as read from the status column or an answer's retry_rows
+ * @param {Language} lang
+ * @returns {RowInterval[]}
+ */
+function firstRanges_(intervals, lang) {
+  const { first, left } = splitRanges_(intervals, MAX_RANGES);
+  if (left > 0) {
+    SpreadsheetApp.getActive().toast(t_(lang, 'retry.more_left', { count: left, max: MAX_RANGES }), MENU_TITLE);
+  }
+  return first;
+}
+
+/**
+ * The first `max` ranges, and how many rows the others hold. Pure.
+ * @param {RowInterval[]} intervals
+ * @param {number} max
+ * @returns {{first: RowInterval[], left: number}}
+ */
+function splitRanges_(intervals, max) {
+  return { first: intervals.slice(0, max), left: countRows_(intervals.slice(max)) };
 }
 
 /**

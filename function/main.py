@@ -21,7 +21,9 @@ from callmarker_sheets.config import ConfigError, Settings, deployment_revision,
 from callmarker_sheets.cursor import CursorSeal
 from callmarker_sheets.diagnose import diagnose, is_diagnosis
 from callmarker_sheets.errors import MethodNotAllowed, PayloadTooLarge, ServiceError
+from callmarker_sheets.i18n import LANGUAGES, N_, translator
 from callmarker_sheets.logs import configure_logging
+from callmarker_sheets.preview import Preview, run_preview
 from callmarker_sheets.redaction import Redactor
 from callmarker_sheets.startup import Arrivals, process_started
 from callmarker_sheets.upload import (
@@ -47,8 +49,11 @@ def upload_rows(request: flask.Request) -> flask.Response:
     arrived = _arrivals.arrival()
     request_id = _request_id(request)
     redact = Redactor()
+    # Until the body is read, its language is not known: English.
+    t = translator("en")
     try:
         body = _body(request)
+        t = translator(_language(body))
         if is_diagnosis(body):
             return _diagnosis(request, body, request_id)
         settings, redact = _settings()
@@ -56,11 +61,17 @@ def upload_rows(request: flask.Request) -> flask.Response:
     except ServiceError as exc:
         level = logging.WARNING if exc.http_status < 500 else logging.ERROR
         logger.log(level, "refused (%s): %s", exc.code, exc.message, extra={"request_id": request_id})
-        return _json(exc.http_status, redact.clean(exc.answer()))
+        return _json(exc.http_status, redact.clean(exc.answer(t)))
     except Exception:
         logger.exception("step failed", extra={"request_id": request_id})
-        message = f"Something went wrong on our side (request {request_id}). Try again."
+        message = t("Something went wrong on our side (request {request}). Try again.", request=request_id)
         return _json(500, {"error": {"code": 500, "status": "internal", "message": message}})
+    if isinstance(answer, Preview):
+        logger.info(
+            "preview answered",
+            extra={"request_id": request_id, "caller": caller.email, "counts": {"to_send": answer.to_send}},
+        )
+        return _json(200, redact.clean(answer.to_json()))
     logger.info(
         "step answered",
         extra={
@@ -70,28 +81,41 @@ def upload_rows(request: flask.Request) -> flask.Response:
             "done": answer.done,
         },
     )
-    return _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor"})))
+    # The cursor is opaque and signed; the problem rows' link is made of ids only (the spreadsheet's, checked
+    # by the schema, and two numbers), whose digits must not be masked as if they were a phone number.
+    return _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor", "problem_rows_url"})))
+
+
+def _language(body: object) -> str:
+    """The language a body asks answers in, read before anything else of it is checked: so that even a
+    refusal of the body is said in the user's language. English unless it is one of LANGUAGES."""
+    lang = body.get("lang") if isinstance(body, dict) else None
+    return lang if isinstance(lang, str) and lang in LANGUAGES else "en"
 
 
 def _body(request: flask.Request) -> object:
     """The request's JSON, read only up to the size cap and parsed strictly (depth, constants, keys)."""
     if request.method != "POST":
-        raise MethodNotAllowed("Use POST.")
+        raise MethodNotAllowed(N_("Use POST."))
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} kB.")
+        raise PayloadTooLarge(N_("The request body is larger than {#kb} kB.", kb=MAX_BODY_BYTES // 1024))
     return parse_body(_read_body(request))
 
 
 def _step(
     request: flask.Request, body: object, settings: Settings, arrived: float
-) -> tuple[Caller, StepAnswer]:
-    """Caller, job, cursor and Sheets token, in that order and before anything else; then one step."""
+) -> tuple[Caller, StepAnswer | Preview]:
+    """Caller, job, cursor and Sheets token, in that order and before anything else; then one step (or
+    the preview of one, which writes and sends nothing)."""
     caller = verify_caller(request.headers.get("Authorization"), settings)
     job = Job.from_json(body, seal=CursorSeal(settings.cursor_signing_key, caller.subject))
     cursor = body.get("cursor") if isinstance(body, dict) else None
     Progress.decode(cursor, job)  # a forged, tampered or foreign cursor stops here, before any read
     credentials = sheets_credentials(request.headers.get("X-Sheets-Token"), caller, settings)
-    return caller, run_step(job, cursor, open_context(job, settings, credentials, arrived=arrived))
+    context = open_context(job, settings, credentials, arrived=arrived, who=caller.email)
+    if job.preview:
+        return caller, run_preview(job, context, translator(job.lang))
+    return caller, run_step(job, cursor, context)
 
 
 def _read_body(request: flask.Request) -> bytes:
@@ -105,7 +129,7 @@ def _read_body(request: flask.Request) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     if size > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} kB.")
+        raise PayloadTooLarge(N_("The request body is larger than {#kb} kB.", kb=MAX_BODY_BYTES // 1024))
     return b"".join(chunks)
 
 
@@ -123,6 +147,7 @@ def _diagnosis(request: flask.Request, body: dict[str, Any], request_id: str) ->
         body=body,
         settings=settings,
         revision=deployment_revision(),
+        t=translator(_language(body)),
     )
     logger.info(
         "connection tested",

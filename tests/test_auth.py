@@ -41,6 +41,7 @@ from tests.emulators.identity import (
     serve_in_thread,
 )
 from tests.emulators.wsgi_requests import WSGIAdapter
+from tests.words import visible
 
 NOW = 1_800_000_000  # a fixed "now", so validity windows are exact
 SKEW = 10
@@ -109,7 +110,8 @@ def rejected(
     *,
     scheme: str = "Bearer ",
 ) -> str:
-    """The message of the rejection, after checking its type, status, and that it does not quote the token."""
+    """The message of the rejection as a person reads it, after checking its type, status, and that it
+    does not quote the token."""
     with pytest.raises(AuthError) as info:
         check(token, certs_request, cache, settings, scheme=scheme)
     error = info.value
@@ -121,7 +123,7 @@ def rejected(
         for part in token.split("."):
             if len(part) > 8:
                 assert part not in message
-    return message
+    return visible(message)
 
 
 def test_a_valid_token_admits_the_caller(

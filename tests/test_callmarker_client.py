@@ -23,8 +23,10 @@ from callmarker_sheets.callmarker import (
     UploadReport,
 )
 from callmarker_sheets.callmarker_answers import parse_counts
+from callmarker_sheets.i18n import translator
 from callmarker_sheets.model import Outcome, RequestOptions, UploadItem
 from callmarker_sheets.retry import RetryPolicy
+from tests.words import visible
 
 BASE = "https://callmarker.test/api/v1"
 TOKEN = "t0k-SECRET-5f1e9c"
@@ -120,7 +122,8 @@ def outcomes(report: UploadReport) -> dict[int, Outcome]:
 
 
 def messages(report: UploadReport) -> dict[int, str]:
-    return {result.row: result.message for result in report.results}
+    """Each row's message as a person reads it (the isolates around quoted values are invisible)."""
+    return {result.row: visible(result.message) for result in report.results}
 
 
 def accept_all(request: httpx.Request) -> httpx.Response:
@@ -500,6 +503,21 @@ def counting_not_valid(request: httpx.Request) -> httpx.Response:
     return ok(len(sent) - bad, not_valid=bad)
 
 
+def test_rows_are_told_in_the_jobs_language_with_callmarkers_words_and_numbers_set_apart() -> None:
+    report = upload(
+        client(Recorder(counting_not_valid), batch_size=16, t=translator("he")), items(range(2, 18))
+    )
+    assert report.results
+    message = next(r.message for r in report.results if r.row == 5)
+    assert message == f"CallMarker לא קיבל את המספר \u2068{number(5)}\u2069 (לא תקין)"
+
+    stopped = upload(
+        client(Recorder(lambda request: refuse("Invalid token", status=401)), t=translator("he")),
+        items(range(2, 4)),
+    )
+    assert {r.message for r in stopped.results} == {"CallMarker דחה את הבקשה: \u2068Invalid token\u2069"}
+
+
 def test_not_valid_customers_are_isolated_by_splitting() -> None:
     recorder = Recorder(counting_not_valid)
     report = upload(client(recorder, batch_size=16), items(range(2, 18)))
@@ -800,7 +818,7 @@ def test_unreadable_answers_several_times_in_a_row_stop_the_upload() -> None:
     assert len(recorder.bodies) == 3
     assert report.unreadable is not None
     assert (
-        report.unreadable.message
+        visible(report.unreadable.message)
         == "CallMarker answered something this tool cannot read (We'll be back soon)"
     )
     assert outcomes(report) == dict.fromkeys(range(2, 20), Outcome.FAILED)

@@ -14,6 +14,7 @@ from callmarker_sheets.model import Outcome, RequestOptions, UploadItem
 from callmarker_sheets.retry import RetryPolicy
 from tests.emulators.callmarker import CallMarkerEmulator, create_app
 from tests.emulators.callmarker.transport import AsyncEmulatorTransport
+from tests.words import visible
 
 BASE = "http://callmarker.emulator/api/v1"
 TOKEN = "t0k-emulated-8d2b"
@@ -118,7 +119,9 @@ def test_a_ten_thousand_row_job_lands_once_with_the_data_sent(app: CallMarkerEmu
     assert len(app.backend.state()["customers"]) == len(valid)
     assert_held_as_sent(app, valid)
     assert (report.created, report.restored, report.refused) == (len(valid), 0, len(NOT_VALID_ROWS))
-    rejected = {result.row: result.message for result in report.results if result.row in NOT_VALID_ROWS}
+    rejected = {
+        result.row: visible(result.message) for result in report.results if result.row in NOT_VALID_ROWS
+    }
     assert rejected[40] == "CallMarker did not accept the number 12-34 (not valid)"
     assert_no_flag_off(app)
     batches = sum(
@@ -183,7 +186,7 @@ def test_a_wrong_token_stops_at_the_first_request(app: CallMarkerEmulator) -> No
     # The rows of the refused request are rejected with CallMarker's words; every other row says
     # the upload stopped before it was sent.
     assert by_outcome(report) == {Outcome.REJECTED: set(range(2, 102)), Outcome.FAILED: set(range(102, 1002))}
-    messages = {result.row: result.message for result in report.results}
+    messages = {result.row: visible(result.message) for result in report.results}
     assert messages[2] == "CallMarker refused the request: Invalid token"
     assert messages[500].startswith("Not uploaded: the upload stopped because CallMarker refused the request")
     assert report.unsent == []
@@ -220,7 +223,7 @@ def test_customers_with_a_bad_field_are_found_and_the_rest_uploaded(app: CallMar
 
     outcomes = by_outcome(report)
     assert outcomes[Outcome.REJECTED] == set(bad) | (NOT_VALID_ROWS & set(range(2, 302)))
-    messages = {result.row: result.message for result in report.results}
+    messages = {result.row: visible(result.message) for result in report.results}
     assert messages[17].startswith("followup_date: ")
     assert messages[250].startswith("followup_date: ")
     assert report.fatal is None

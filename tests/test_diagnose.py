@@ -16,6 +16,7 @@ from callmarker_sheets.config import ConfigError, Secret, Settings
 from callmarker_sheets.diagnose import diagnose
 from callmarker_sheets.sheet import Sheet, SheetsApiDisabled
 from tests.stack import Stack, local_stack
+from tests.words import visible
 
 REVISION = "callmarker-upload-00007-xaw"
 
@@ -30,7 +31,11 @@ def stack() -> Iterator[Stack]:
 def checklist(stack: Stack, body: dict[str, Any], **call: Any) -> dict[str, dict[str, Any]]:
     response = stack.call({"action": "diagnose", **body}, **call)
     assert response.status_code == 200, response.text
-    return {check["name"]: check for check in response.json()["checks"]}
+    # each line as a person reads it: the isolates around the values it quotes are invisible
+    return {
+        check["name"]: {k: visible(v) if isinstance(v, str) else v for k, v in check.items()}
+        for check in response.json()["checks"]
+    }
 
 
 def test_everything_in_order_and_nothing_changed(stack: Stack) -> None:
@@ -152,3 +157,11 @@ def test_a_missing_sheets_token_says_to_push_the_add_in_again() -> None:
     )
     assert report.checks[1].ok is False
     assert "deploy/apps_script.sh" in report.checks[1].fix
+
+
+def test_the_checklist_speaks_the_requests_language(stack: Stack) -> None:
+    spreadsheet_id, gid = stack.new_spreadsheet([["שם", "טלפון"], ["דנה", "054-7000000"]], title="לידים")
+    checks = checklist(stack, {"spreadsheet_id": spreadsheet_id, "sheet_id": gid, "lang": "he"})
+    assert list(checks) == ["כניסה", "Google Sheets", "טוקן CallMarker", "גרסת הפונקציה"]
+    assert checks["כניסה"]["detail"].startswith("התקבלה: dana@example.com")
+    assert checks["Google Sheets"]["detail"].startswith('הגענו אל "לידים"')

@@ -188,3 +188,25 @@ def test_a_request_id_from_outside_is_echoed_only_when_it_looks_like_one(
     trace = "105445aa7843bc8bf206b12000100000"
     message = answer(post(**{"X-Cloud-Trace-Context": f"{trace}/1;o=1"}))["error"]["message"]
     assert trace in message
+
+
+def test_refusals_and_previews_are_answered_in_the_requests_language(
+    post: Post, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = post({**body, "lang": "he", "colour": "red"})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["message"] == 'שדה לא מוכר \u2068"colour"\u2069.'
+    english = post({**body, "colour": "red"})
+    assert english.get_json()["error"]["message"] == 'Unknown field \u2068"colour"\u2069.'
+
+    step_fails_with(monkeypatch, RuntimeError("boom"))
+    failed = post({**body, "lang": "he"})
+    assert failed.status_code == 500
+    assert failed.get_json()["error"]["message"].startswith("משהו השתבש אצלנו (בקשה ")
+    monkeypatch.undo()
+
+    preview = post({**body, "lang": "he", "action": "preview", "preview_action": "upload"})
+    assert preview.status_code == 200, preview.get_json()
+    answer = preview.get_json()["preview"]
+    assert (answer["total_rows"], answer["to_send"]) == (4, 4)
+    assert [c["label"] for c in answer["columns"]][:1] == ["טלפון"]

@@ -463,13 +463,24 @@ def test_open_read_and_write_cost_the_same_few_calls_for_any_size(
 
     assert len(selection.rows) == n
     assert len(report.written) == n
+    # The first write colours the status column and adds the filter view of problem rows: one more call.
     assert app.backend.calls() == {
         "spreadsheets.get": 1,
-        "spreadsheets.batchUpdate": 1,
+        "spreadsheets.batchUpdate": 2,
         "values.batchGet": 3,
         "values.batchUpdate": 1,
     }
     assert cells(app, sid, f"D{n + 1}:E{n + 1}") == [["uploaded", f"row {n + 1}"]]
+
+    app.backend.reset_calls()
+    again = Sheet.open(client, sid, 0)
+    again.write(again.read([(2, n + 1)]), statuses_for(selection), key_column=1)
+    assert app.backend.calls() == {
+        "spreadsheets.get": 1,
+        "spreadsheets.batchUpdate": 1,  # the edit check alone: the colours and the view are found
+        "values.batchGet": 3,
+        "values.batchUpdate": 1,
+    }
 
 
 def test_scattered_rows_still_cost_one_write(app: SheetsApp, client: Any) -> None:
@@ -478,7 +489,7 @@ def test_scattered_rows_still_cost_one_write(app: SheetsApp, client: Any) -> Non
     selection = sheet.read([(r, r) for r in range(2, 402, 2)])
     assert len(selection.rows) == 200
     sheet.write(selection, statuses_for(selection), key_column=1)
-    assert total_calls(app) == 6
+    assert total_calls(app) == 7  # the first write of a sheet adds its status colours and filter view
     got = cells(app, sid, "D2:D401")
     got += [[]] * (400 - len(got))  # the API leaves out trailing empty rows
     assert [row[0] if row else "" for row in got] == ["uploaded", ""] * 200
@@ -566,7 +577,7 @@ def test_emulator_host_sends_every_call_to_the_local_emulator(app: SheetsApp, se
     selection = sheet.read([(2, 3)])
     sheet.write(selection, statuses_for(selection), key_column=1)
     assert [r[3] for r in cells(app, sid, "A2:G3")] == ["uploaded", "uploaded"]
-    assert total_calls(app) == 6
+    assert total_calls(app) == 7
     # gspread's own calls go there too: Drive, then Sheets.
     created = client.create("Made through gspread")
     assert created.id in app.backend.spreadsheets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -321,8 +322,65 @@ def test_a_step_uploads_valid_rows_and_marks_the_others(world: World) -> None:
     assert statuses[32] == statuses[33] == "invalid"
     assert {e["row"] for e in answer.errors} == {32, 33}
     assert "row 3" in next(e["message"] for e in answer.errors if e["row"] == 33)
-    assert "054" not in json.dumps(answer.to_json())  # no phone number leaves in an answer
+    # no phone number leaves in an answer (the problem rows' link holds ids only, which may hold any digits)
+    assert "054" not in json.dumps({**answer.to_json(), "problem_rows_url": None})
     assert len(world.callmarker_app.backend.state()["customers"]) == 30
+
+
+def test_results_are_coloured_in_the_sheet_with_a_filter_view_of_problem_rows(world: World) -> None:
+    ctx = world.context()
+    ctx.who = "dana@"
+    answer = run_step(job(rows=[[2, 33]], options={"campaign": CAMPAIGN}), None, ctx)
+
+    sheet = world.sheets_app.backend.spreadsheet_json(world.spreadsheet_id)["sheets"][0]
+    status_column = world.sheet_values()[0].index(STATUS)
+    rules = sheet["conditionalFormats"]
+    colour_of = {}
+    for rule in rules:
+        [cells] = rule["ranges"]
+        assert (cells["startRowIndex"], cells["startColumnIndex"], cells["endColumnIndex"]) == (
+            1,
+            status_column,
+            status_column + 1,
+        )
+        assert "endRowIndex" not in cells, "rows added later are coloured too"
+        condition = rule["booleanRule"]["condition"]
+        assert condition["type"] == "TEXT_EQ"
+        background = rule["booleanRule"]["format"]["backgroundColor"]
+        colour_of[condition["values"][0]["userEnteredValue"]] = "#" + "".join(
+            f"{round(background[c] * 255):02x}" for c in ("red", "green", "blue")
+        )
+    green, red, amber = "#e6f4ea", "#fce8e6", "#fef7e0"
+    assert colour_of == {
+        "uploaded": green,
+        "removed": green,
+        "invalid": red,
+        "rejected": red,
+        "failed": amber,
+        "sent": amber,
+    }
+
+    [view] = sheet["filterViews"]
+    assert view["title"] == "CallMarker: problem rows"
+    [spec] = view["filterSpecs"]
+    assert spec["columnIndex"] == status_column
+    formula = spec["filterCriteria"]["condition"]["values"][0]["userEnteredValue"]
+    letter = chr(ord("A") + status_column)
+    assert formula == f'=OR({letter}2="invalid",{letter}2="rejected",{letter}2="failed",{letter}2="sent")'
+    url = f"https://docs.google.com/spreadsheets/d/{world.spreadsheet_id}/edit#gid=0&fvid={view['filterViewId']}"
+    assert answer.problem_rows_url == url
+
+    values = world.sheet_values()
+    time_column = values[0].index(STATUS_COLUMNS[2])
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d · dana@", row[time_column]) for row in values[1:])
+
+    # A later job finds the colours and the view: nothing is added again, and it answers the same link.
+    world.sheets_app.backend.reset_calls()
+    again = run_step(job(rows=[[2, 33]], options={"campaign": CAMPAIGN}), None, world.context())
+    assert again.problem_rows_url == url
+    assert world.sheets_app.backend.calls()["spreadsheets.batchUpdate"] == 1  # the edit check only
+    after = world.sheets_app.backend.spreadsheet_json(world.spreadsheet_id)["sheets"][0]
+    assert (len(after["conditionalFormats"]), len(after["filterViews"])) == (6, 1)
 
 
 def test_a_tiny_budget_still_moves_the_job_on_by_one_batch_a_step(world: World) -> None:

@@ -21,6 +21,7 @@ from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
 from tests.stack import ACCOUNT, CALLMARKER_TOKEN, CAMPAIGN
 from tests.test_upload import HEADERS, World, job, leads
+from tests.words import visible
 
 STATUS, MESSAGE, TIME = STATUS_COLUMNS[:3]
 
@@ -93,7 +94,7 @@ def test_checking_uploaded_rows_keeps_their_status_and_time_and_writes_the_verdi
             assert after[row][TIME] == before[row][TIME]
             checked_at = r"Checked \d{4}-\d\d-\d\d \d\d:\d\d: "
             kept = r"nothing wrong found \(uploaded before, unchanged since\)"
-            assert re.fullmatch(checked_at + kept, after[row][MESSAGE])
+            assert re.fullmatch(checked_at + kept, visible(after[row][MESSAGE]))
         assert (after[3][STATUS], after[3][MESSAGE]) == ("valid", "Ready to upload")
         assert (after[6][STATUS], after[6][MESSAGE]) == ("valid", "Ready to upload")
         assert checked.counts["valid"] == 5
@@ -114,7 +115,9 @@ def test_checking_an_uploaded_row_that_now_fails_validation_says_so_and_keeps_it
         )
         after = columns(world)
         assert after[2][STATUS] == "uploaded"
-        assert "is not a valid phone number for the United States (uploaded before" in after[2][MESSAGE]
+        assert "is not a valid phone number for the United States (uploaded before" in visible(
+            after[2][MESSAGE]
+        )
         assert answer.counts["invalid"] == 2
 
 
@@ -132,11 +135,11 @@ def test_a_cell_showing_a_formula_error_makes_its_row_invalid_naming_the_column_
         answer = run_step(job(rows=[[2, 5]]), None, world.context())
         shown = columns(world)
         assert answer.counts["invalid"] == 3
-        assert shown[2][MESSAGE] == (
-            'First name "#NAME?" is a formula error (#NAME?), not a value: fix the formula or type the value'
+        assert visible(shown[2][MESSAGE]) == (
+            'First name: "#NAME?" is a formula error, not a value: fix the formula or type the value'
         )
-        assert shown[3][MESSAGE].startswith('Last name "#DIV/0!" is a formula error (#DIV/0!)')
-        assert shown[4][MESSAGE].startswith('Phone "#NAME?" is a formula error')
+        assert visible(shown[3][MESSAGE]).startswith('Last name: "#DIV/0!" is a formula error')
+        assert visible(shown[4][MESSAGE]).startswith('Phone: "#NAME?" is a formula error')
         assert shown[5][STATUS] == "uploaded"
         sent = [c for r in world.callmarker_app.requests for c in r["body"]["customers"]]
         assert [c["name"] for c in sent] == ["Noa"]
@@ -155,7 +158,7 @@ def test_rows_callmarker_took_without_confirming_are_sent_counted_apart_and_left
             "(see the CallMarker message column)."
         )
         assert answer.retry_rows == []
-        assert {c[MESSAGE] for c in columns(world).values()} == {
+        assert {visible(c[MESSAGE]) for c in columns(world).values()} == {
             "CallMarker took the request but did not confirm each customer: Customers saved"
         }
         world.callmarker_app.clear_requests()
@@ -171,7 +174,7 @@ def test_answers_that_cannot_be_read_stop_the_job_with_that_sentence() -> None:
     for world in world_of(leads(30), rate_html_200=1.0):
         with pytest.raises(CallMarkerUnreadable) as stopped:
             run_step(job(rows=[[2, 31]]), None, world.context(batch_size=2))
-        assert stopped.value.message.startswith(
+        assert visible(stopped.value.message).startswith(
             "CallMarker answered something this tool cannot read (CallMarker We'll be back soon.), several "
             "times in a "
             "row, so nothing more was sent."

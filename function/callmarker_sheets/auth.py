@@ -39,6 +39,7 @@ from google.auth import crypt
 
 from callmarker_sheets.config import Settings
 from callmarker_sheets.errors import ServiceError
+from callmarker_sheets.i18n import N_
 
 __all__ = [
     "GOOGLE_ISSUERS",
@@ -185,7 +186,7 @@ class CertificateCache:
                 self._expires_at = now + self._min_max_age
                 return
             raise CertificatesUnavailable(
-                "cannot check ID tokens right now: the signing certificates could not be fetched"
+                N_("cannot check ID tokens right now: the signing certificates could not be fetched")
             ) from exc
         self._certs = certs
         self._fetched_at = now
@@ -255,20 +256,20 @@ def verify_caller(
     # Pinning the algorithm before choosing a verifier is what defeats "alg: none" and the
     # HS256-with-the-public-key trick; google-auth would also accept ES256, which Google never uses.
     if header.get("alg") != "RS256":
-        raise Unauthenticated("ID token must be signed with RS256")
+        raise Unauthenticated(N_("ID token must be signed with RS256"))
     key_id = header.get("kid")
     if not isinstance(key_id, str) or not key_id:
-        raise Unauthenticated("ID token has no key id")
+        raise Unauthenticated(N_("ID token has no key id"))
     cache = certs if certs is not None else _cache_for(settings.id_token_certs_url)
     certificate = cache.certificate(key_id, request if request is not None else _http_request())
     if certificate is None:
-        raise Unauthenticated("ID token is signed by an unknown key")
+        raise Unauthenticated(N_("ID token is signed by an unknown key"))
     try:
         valid = crypt.verify_signature(signed_section, signature, [certificate], crypt.RSAVerifier)
     except (TypeError, ValueError):  # a published key that is not RSA cannot have signed an RS256 token
         valid = False
     if not valid:
-        raise Unauthenticated("ID token signature is invalid")
+        raise Unauthenticated(N_("ID token signature is invalid"))
 
     _check_claims(claims, settings, time.time() if now is None else now)
     return _admit(claims, settings)
@@ -276,10 +277,10 @@ def verify_caller(
 
 def _bearer_token(authorization: str | None) -> str:
     if authorization is None or not authorization.strip():
-        raise Unauthenticated("Authorization header is missing")
+        raise Unauthenticated(N_("Authorization header is missing"))
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization must be 'Bearer <Google ID token>'")
+        raise Unauthenticated(N_("Authorization must be 'Bearer <Google ID token>'"))
     return token.strip()
 
 
@@ -313,19 +314,19 @@ def _b64decode(segment: str) -> bytes:
 def _check_claims(claims: Mapping[str, Any], settings: Settings, now: float) -> None:
     """Issuer, audience and validity window: any failure means the token is not one for us (401)."""
     if claims.get("iss") not in GOOGLE_ISSUERS:
-        raise Unauthenticated("ID token was not issued by Google")
+        raise Unauthenticated(N_("ID token was not issued by Google"))
     audience = claims.get("aud")
     if not isinstance(audience, str) or audience not in settings.id_token_audiences:
-        raise Unauthenticated("ID token is for another audience")
+        raise Unauthenticated(N_("ID token is for another audience"))
     skew = settings.id_token_clock_skew_s
     expires, issued = _seconds(claims, "exp"), _seconds(claims, "iat")
     if expires is None or issued is None:
-        raise Unauthenticated("ID token lacks its issue or expiry time")
+        raise Unauthenticated(N_("ID token lacks its issue or expiry time"))
     if now > expires + skew:
-        raise Unauthenticated("ID token has expired")
+        raise Unauthenticated(N_("ID token has expired"))
     not_before = _seconds(claims, "nbf")
     if now < issued - skew or (not_before is not None and now < not_before - skew):
-        raise Unauthenticated("ID token is not valid yet")
+        raise Unauthenticated(N_("ID token is not valid yet"))
 
 
 def _seconds(claims: Mapping[str, Any], name: str) -> float | None:
@@ -351,25 +352,25 @@ def _admit(claims: Mapping[str, Any], settings: Settings) -> Caller:
     """
     subject = claims.get("sub")
     if not isinstance(subject, str) or not _SUBJECT.match(subject):
-        raise Unauthenticated("ID token has no subject")
+        raise Unauthenticated(N_("ID token has no subject"))
     email = claims.get("email")
     if not isinstance(email, str) or len(email) > 320 or email.count("@") != 1:
-        raise Forbidden("ID token carries no email address; the add-in needs the userinfo.email scope")
+        raise Forbidden(N_("ID token carries no email address; the add-in needs the userinfo.email scope"))
     email = email.lower()
     local, _, domain = email.partition("@")
     if not local or not domain:
-        raise Forbidden("ID token carries no email address; the add-in needs the userinfo.email scope")
+        raise Forbidden(N_("ID token carries no email address; the add-in needs the userinfo.email scope"))
     if claims.get("email_verified") is not True:
-        raise Forbidden(f"{email} is not a verified email address")
+        raise Forbidden(N_("{email} is not a verified email address", email=email))
     hosted_domain = claims.get("hd")
     workspace = isinstance(hosted_domain, str) and bool(hosted_domain)
     if email in settings.allowed_emails:
         return Caller(email=email, domain=str(hosted_domain).lower() if workspace else None, subject=subject)
     if workspace and str(hosted_domain).lower() != domain:
-        raise Forbidden(f"{email} is not an address of its Google Workspace domain")
+        raise Forbidden(N_("{email} is not an address of its Google Workspace domain", email=email))
     if workspace and domain in settings.allowed_domains:
         return Caller(email=email, domain=domain, subject=subject)
-    raise Forbidden(f"{email} is not allowed to use this function")
+    raise Forbidden(N_("{email} is not allowed to use this function", email=email))
 
 
 # ------------------------------------------------------------------------------- the Sheets token
@@ -439,25 +440,30 @@ class TokenInfoCache:
             )
         except google.auth.exceptions.TransportError as exc:
             raise TokenInfoUnavailable(
-                "cannot check the Sheets token right now: Google's tokeninfo did not answer"
+                N_("cannot check the Sheets token right now: Google's tokeninfo did not answer")
             ) from exc
         if response.status in (400, 401):
             raise Unauthenticated(
-                "X-Sheets-Token is not a valid Google access token (it may have expired): reload the "
-                "sheet and try again"
+                N_(
+                    "X-Sheets-Token is not a valid Google access token (it may have expired): reload the "
+                    "sheet and try again"
+                )
             )
         if response.status != 200:
             raise TokenInfoUnavailable(
-                f"cannot check the Sheets token right now: Google's tokeninfo answered HTTP {response.status}"
+                N_(
+                    "cannot check the Sheets token right now: Google's tokeninfo answered HTTP {=status}",
+                    status=response.status,
+                )
             )
         try:
             info = parse_token_info(response.data, now)
         except ValueError as exc:
             raise TokenInfoUnavailable(
-                "cannot check the Sheets token right now: Google's tokeninfo answer was unreadable"
+                N_("cannot check the Sheets token right now: Google's tokeninfo answer was unreadable")
             ) from exc
         if info.expires_at <= now:
-            raise Unauthenticated("X-Sheets-Token has expired: reload the sheet and try again")
+            raise Unauthenticated(N_("X-Sheets-Token has expired: reload the sheet and try again"))
         return info
 
 
@@ -528,20 +534,24 @@ def sheets_credentials(
     """
     token = (sheets_token or "").strip()
     if not token:
-        raise Unauthenticated("X-Sheets-Token header is missing: the add-in sends the user's Google token")
+        raise Unauthenticated(
+            N_("X-Sheets-Token header is missing: the add-in sends the user's Google token")
+        )
     if len(token) > MAX_ACCESS_TOKEN_LENGTH or not _ACCESS_TOKEN.match(token):
-        raise Unauthenticated("X-Sheets-Token is not a Google access token")
+        raise Unauthenticated(N_("X-Sheets-Token is not a Google access token"))
     cache = tokeninfo if tokeninfo is not None else _tokeninfo_for(settings.tokeninfo_url)
     info = cache.info(token, request if request is not None else _http_request())
     audiences = settings.id_token_audiences
     if info.audience not in audiences or (
         info.authorized_party is not None and info.authorized_party not in audiences
     ):
-        raise Unauthenticated("X-Sheets-Token was issued to another application than this add-in")
+        raise Unauthenticated(N_("X-Sheets-Token was issued to another application than this add-in"))
     if SPREADSHEETS_SCOPE not in info.scopes:
-        raise Unauthenticated("X-Sheets-Token does not allow Google Sheets: reload the sheet and allow it")
+        raise Unauthenticated(
+            N_("X-Sheets-Token does not allow Google Sheets: reload the sheet and allow it")
+        )
     if info.subject != caller.subject:
         raise SheetsTokenMismatch(
-            "X-Sheets-Token belongs to another Google account than the one signed in: reload the sheet"
+            N_("X-Sheets-Token belongs to another Google account than the one signed in: reload the sheet")
         )
     return google.oauth2.credentials.Credentials(token=token)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from callmarker_sheets.callmarker_answers import Answer, Counts, CustomerState, Kind, read_answer, same_number
+from callmarker_sheets.i18n import ENGLISH, N_, Np_, Text, Translator, isolate
 from callmarker_sheets.model import Outcome, RequestOptions, RowResult, UploadItem
 from callmarker_sheets.redaction import MASK, redact_secrets
 from callmarker_sheets.retry import RetryPolicy, parse_retry_after
@@ -66,8 +67,6 @@ logger = logging.getLogger(__name__)
 
 # Runs of digits long enough to be (part of) a phone number: masked in log records and excerpts.
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{4,}\d")
-_UNREADABLE = "CallMarker answered something this tool cannot read"
-_NOT_CONFIRMED = "Not confirmed by CallMarker"
 
 
 class CallMarkerError(Exception):
@@ -176,8 +175,8 @@ class _Job:
     # The slowest request so far: a new one is not started unless this much time is left.
     longest: float = 0.0
     unreadable_in_a_row: int = 0
-    #: Why the upload stopped; None while it goes on.
-    stopped_because: str | None = None
+    #: Why the upload stopped, in words to be put in the job's language; None while it goes on.
+    stopped_because: Text | None = None
     #: Per request options, single customers refused alone, by CallMarker's words, since the last
     #: request with those options that CallMarker accepted.
     alike: dict[RequestOptions, dict[str, set[int]]] = field(default_factory=dict)
@@ -186,7 +185,7 @@ class _Job:
     def stopped(self) -> bool:
         return self.stopped_because is not None
 
-    def stop(self, because: str) -> None:
+    def stop(self, because: Text) -> None:
         if self.stopped_because is None:
             self.stopped_because = because
 
@@ -215,6 +214,7 @@ class CallMarkerClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        t: Translator = ENGLISH,
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ValueError("the CallMarker token is empty")
@@ -238,6 +238,8 @@ class CallMarkerClient:
         self._transport = transport
         self._sleep = sleep
         self._clock = clock
+        #: The language of the rows' messages (the job's).
+        self.t = t
 
     def __repr__(self) -> str:
         return f"CallMarkerClient({self.base_url!r}, token={MASK!r})"
@@ -275,7 +277,7 @@ class CallMarkerClient:
         rest = report.unsent + feed.rest()
         if job.stopped_because is not None:
             report.unsent = []
-            job.finish(rest, Outcome.FAILED, _stopped_message(job.stopped_because))
+            job.finish(rest, Outcome.FAILED, self._stopped_message(job.stopped_because))
         else:
             report.unsent = rest
         mean, most = report.sends_per_customer()
@@ -350,11 +352,13 @@ class CallMarkerClient:
         """Give every item of one request an outcome from its answer, sending parts again when needed."""
         match result:
             case _NotStarted(why="stopped"):
-                job.finish(items, Outcome.FAILED, _stopped_message(job.stopped_because or "it stopped"))
+                job.finish(
+                    items, Outcome.FAILED, self._stopped_message(job.stopped_because or N_("it stopped"))
+                )
             case _NotStarted(why="time") if not again:
                 job.report.unsent.extend(items)
             case _NotStarted(why=why):
-                job.finish(items, Outcome.FAILED, _unsettled_message(why))
+                job.finish(items, Outcome.FAILED, self._unsettled_message(why))
             case _Unavailable(error, cut_by_us):
                 if not cut_by_us:
                     job.report.unavailable = error
@@ -380,22 +384,40 @@ class CallMarkerClient:
                 words = self._quote(answer.message)
                 if job.report.fatal is None:
                     job.report.fatal = CallMarkerRequestError(words, status_code=answer.status)
-                job.stop(f"CallMarker refused the request ({words})")
-                job.finish(items, Outcome.REJECTED, f"CallMarker refused the request: {words}")
+                job.stop(N_("CallMarker refused the request ({words})", words=words))
+                job.finish(
+                    items, Outcome.REJECTED, self.t("CallMarker refused the request: {words}", words=words)
+                )
             case Kind.TOO_LARGE:
                 if len(items) == 1:
-                    job.finish(items, Outcome.REJECTED, "CallMarker refused the row as too large (HTTP 413)")
+                    job.finish(
+                        items, Outcome.REJECTED, self.t("CallMarker refused the row as too large (HTTP 413)")
+                    )
                     return
                 await self._halve(job, options, items, counted=counted)
             case Kind.UNREADABLE:
                 job.unreadable_in_a_row += 1
                 words = self._masked(answer.excerpt)
-                job.finish(items, Outcome.FAILED, f"{_UNREADABLE} ({words}); not confirmed, safe to retry")
+                job.finish(
+                    items,
+                    Outcome.FAILED,
+                    self.t(
+                        "CallMarker answered something this tool cannot read ({words}); not confirmed, "
+                        "safe to retry",
+                        words=words,
+                    ),
+                )
                 if job.unreadable_in_a_row >= UNREADABLE_IN_A_ROW and job.report.unreadable is None:
                     job.report.unreadable = CallMarkerUnreadableAnswer(
-                        f"{_UNREADABLE} ({words})", status_code=answer.status
+                        self.t("CallMarker answered something this tool cannot read ({words})", words=words),
+                        status_code=answer.status,
                     )
-                    job.stop(f"{_UNREADABLE}, {UNREADABLE_IN_A_ROW} times in a row")
+                    job.stop(
+                        N_(
+                            "CallMarker answered something this tool cannot read, {#n} times in a row",
+                            n=UNREADABLE_IN_A_ROW,
+                        )
+                    )
             case Kind.ANSWERED:
                 await self._read(job, options, items, answer, counted=counted)
             case _:  # RETRY answers are retried by _post and never reach here
@@ -438,8 +460,12 @@ class CallMarkerClient:
             await self._send_halves(job, options, unknown, counted=False)
         elif answer.refused_among_unknown is None:
             # One message for every row of the request: no customer's number in it.
-            words = self._masked(answer.message) or "no message"
-            message = f"CallMarker took the request but did not confirm each customer: {words}"
+            words = self._masked(answer.message)
+            message = (
+                self.t("CallMarker took the request but did not confirm each customer: {words}", words=words)
+                if words
+                else self.t("CallMarker took the request but did not confirm each customer, and said nothing")
+            )
             job.finish(unknown, Outcome.SENT, message)
         else:
             await self._find_counted(job, options, unknown, answer.refused_among_unknown)
@@ -514,7 +540,7 @@ class CallMarkerClient:
         alike.add(item.row)
         if len(alike) >= ALIKE_REFUSALS and job.report.fatal is None:
             job.report.fatal = CallMarkerRequestError(words)
-            job.stop(f"CallMarker refused every customer alike ({words})")
+            job.stop(N_("CallMarker refused every customer alike ({words})", words=words))
 
     async def _post(
         self,
@@ -551,48 +577,63 @@ class CallMarkerClient:
                 limit = max(0.001, min(limit, job.hard_deadline - self._clock()))
             started = self._clock()
             answer: Answer | None = None
-            problem = ""
+            problem: Text | None = None
+            timed_out = False
             cut_short = False
             retry_after: float | None = None
             try:
                 async with asyncio.timeout(limit):
                     response = await job.http.post(self.url, json=body)
             except TimeoutError:
-                problem = f"no answer within {limit:g} s"
+                problem, timed_out = N_("no answer within {=limit} s", limit=f"{limit:g}"), True
                 cut_short = limit < self.timeout
                 timeouts += not cut_short
             except httpx.TimeoutException as exc:
-                problem = f"no answer within {limit:g} s ({type(exc).__name__})"
+                problem = N_(
+                    "no answer within {=limit} s ({=kind})", limit=f"{limit:g}", kind=type(exc).__name__
+                )
+                timed_out = True
                 timeouts += 1
             except httpx.TransportError as exc:
-                problem = f"connection failed ({type(exc).__name__})"
+                problem = N_("connection failed ({=kind})", kind=type(exc).__name__)
             else:
                 answer = read_answer(response.status_code, response.headers, response.content, numbers)
                 if answer.kind is Kind.RETRY:
-                    problem = f"HTTP {answer.status}"
+                    problem = N_("HTTP {=status}", status=answer.status)
                     retry_after = parse_retry_after(answer.retry_after)
             duration = self._clock() - started
             job.longest = max(job.longest, duration)
-            self._log(items, attempt=attempt, answer=answer, duration=duration, problem=problem, again=again)
+            self._log(
+                items,
+                attempt=attempt,
+                answer=answer,
+                duration=duration,
+                problem=str(problem or ""),
+                again=again,
+            )
             if answer is not None and answer.kind is not Kind.RETRY:
                 return _Read(answer)
-            if not problem.startswith("no answer within"):
+            if not timed_out:
                 timeouts = 0
             if may_halve and timeouts >= TIMEOUTS_THAT_HALVE and len(items) > 1 and not job.stopped:
                 return _TooSlow()
             wait = self.retry.delay(attempt, retry_after)
             if not self.retry.should_retry(attempt, retry_after):
-                why = f"after {attempt} attempt{'s' if attempt > 1 else ''}"
+                why = Np_("after {#n} attempt", "after {#n} attempts", attempt)
             elif job.stopped:
-                why = "the job stopped"
+                why = N_("the job stopped")
             elif not self._has_time(job, wait):
-                why = "no time left to retry in this step"
+                why = N_("no time left to retry in this step")
             else:
                 await self._sleep(wait)
                 continue
             return _Unavailable(
                 CallMarkerUnavailable(
-                    f"{_NOT_CONFIRMED} ({problem}, {why}); safe to retry",
+                    self.t(
+                        "Not confirmed by CallMarker ({=problem}, {=why}); safe to retry",
+                        problem=problem or N_("no answer"),
+                        why=why,
+                    ),
                     status_code=answer.status if answer is not None else None,
                 ),
                 cut_by_us=cut_short,
@@ -605,9 +646,29 @@ class CallMarkerClient:
         own = _PHONE_LIKE.sub(
             lambda m: m.group() if same_number(m.group(), number) else "***", self._quote(words)
         )
+        if success and own:
+            return self.t("CallMarker did not accept the number {number} ({words})", number=number, words=own)
         if success:
-            return f"CallMarker did not accept the number {number} ({own or 'not valid'})"
-        return own or "CallMarker refused this customer"
+            return self.t("CallMarker did not accept the number {number} (not valid)", number=number)
+        # CallMarker's own words about the row are the whole message: set apart, as any value quoted.
+        return isolate(own) if own else self.t("CallMarker refused this customer")
+
+    def _stopped_message(self, because: Text) -> str:
+        return self.t(
+            "Not uploaded: the upload stopped because {=because}. Safe to upload again once that is fixed.",
+            because=because,
+        )
+
+    def _unsettled_message(self, why: str) -> str:
+        if why == "time":
+            return self.t(
+                "Not confirmed by CallMarker: its answer did not say whether this row was taken, and this "
+                "step had no time left to find out; safe to upload again"
+            )
+        return self.t(
+            "Not confirmed by CallMarker: its answer did not say whether this row was taken, and this "
+            "step had no requests left to find out; safe to upload again"
+        )
 
     def _quote(self, text: str) -> str:
         """CallMarker's words as they may reach a cell: redacted, on one line, at most MAX_QUOTE long."""
@@ -739,15 +800,3 @@ def _refused_in(result: _Result, size: int) -> int | None:
     else:
         refused = sum(v.state is CustomerState.REFUSED for v in answer.customers)
     return refused if 0 <= refused <= size else None
-
-
-def _stopped_message(because: str) -> str:
-    return f"Not uploaded: the upload stopped because {because}. Safe to upload again once that is fixed."
-
-
-def _unsettled_message(why: str) -> str:
-    reason = "time" if why == "time" else "requests"
-    return (
-        f"{_NOT_CONFIRMED}: its answer did not say whether this row was taken, and this step had no "
-        f"{reason} left to find out; safe to upload again"
-    )

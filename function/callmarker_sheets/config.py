@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from callmarker_sheets.errors import ServiceError
+from callmarker_sheets.i18n import ENGLISH, Translator
 
 __all__ = [
     "DEFAULT_CALLMARKER_BASE_URL",
@@ -54,9 +55,11 @@ class ConfigError(ServiceError, ValueError):
     http_status = 500
     code = "not_configured"
 
-    def answer(self) -> dict[str, Any]:
+    def answer(self, t: Translator = ENGLISH) -> dict[str, Any]:
         # Which setting is wrong is for the administrator, in the logs, not for every caller.
-        message = "The function is not configured: its administrator must check its settings (see its logs)."
+        message = t(
+            "The function is not configured: its administrator must check its settings (see its logs)."
+        )
         return {"error": {"code": self.http_status, "status": self.code, "message": message}}
 
 

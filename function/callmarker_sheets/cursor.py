@@ -23,6 +23,7 @@ from typing import Any
 
 from callmarker_sheets.config import Secret, cursor_key_bytes
 from callmarker_sheets.errors import CursorInvalid
+from callmarker_sheets.i18n import N_
 
 __all__ = ["MAX_CURSOR_CHARS", "CursorSeal", "CursorTooLarge"]
 
@@ -63,17 +64,19 @@ class CursorSeal:
     def open(self, cursor: object) -> dict[str, Any]:
         """The payload of a cursor this seal made, or ``CursorInvalid``; nothing else is read."""
         if not isinstance(cursor, str):
-            raise CursorInvalid("cursor must be the string the previous answer gave.")
+            raise CursorInvalid(N_("cursor must be the string the previous answer gave."))
         if len(cursor) > MAX_CURSOR_CHARS + 1 + _TAG_CHARS:
-            raise CursorInvalid("cursor is too long to be one this function gave: start the job again.")
+            raise CursorInvalid(N_("cursor is too long to be one this function gave: start the job again."))
         if not _SHAPE.match(cursor):
-            raise CursorInvalid("cursor is not one this function gave: start the job again.")
+            raise CursorInvalid(N_("cursor is not one this function gave: start the job again."))
         body, tag = cursor.split(".")
         # The tag's text is compared, not its bytes: base64 lets several texts decode to the same bytes.
         if not hmac.compare_digest(tag, _b64(self._tag(body))):
             raise CursorInvalid(
-                "cursor is not one this function gave you: start the job again (a cursor lasts until "
-                "the function is deployed again)."
+                N_(
+                    "cursor is not one this function gave you: start the job again (a cursor lasts until "
+                    "the function is deployed again)."
+                )
             )
         try:
             inflate = zlib.decompressobj()
@@ -82,9 +85,9 @@ class CursorSeal:
                 raise ValueError("payload too large or cut short")
             payload = json.loads(data)
         except (binascii.Error, zlib.error, ValueError, RecursionError) as exc:
-            raise CursorInvalid("cursor is not one this function gave: start the job again.") from exc
+            raise CursorInvalid(N_("cursor is not one this function gave: start the job again.")) from exc
         if not isinstance(payload, dict):
-            raise CursorInvalid("cursor is not one this function gave: start the job again.")
+            raise CursorInvalid(N_("cursor is not one this function gave: start the job again."))
         return payload
 
     def _tag(self, body: str) -> bytes:

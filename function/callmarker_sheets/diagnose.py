@@ -35,6 +35,8 @@ from callmarker_sheets.auth import (
     verify_caller,
 )
 from callmarker_sheets.config import ConfigError, Settings
+from callmarker_sheets.i18n import ENGLISH, Translator
+from callmarker_sheets.job import MAX_SHEET_ID, SPREADSHEET_ID
 from callmarker_sheets.sheet import (
     Sheet,
     SheetAccessDenied,
@@ -45,7 +47,6 @@ from callmarker_sheets.sheet import (
     SheetUnavailable,
     connect,
 )
-from callmarker_sheets.upload import MAX_SHEET_ID, SPREADSHEET_ID
 
 __all__ = ["ACTION", "Check", "Diagnosis", "diagnose", "is_diagnosis"]
 
@@ -104,41 +105,49 @@ def diagnose(
     open_sheet: OpenSheet = _open_sheet,
     verify: Callable[[str | None, Settings], Caller] = verify_caller,
     credentials_for: SheetsCredentials = sheets_credentials,
+    t: Translator = ENGLISH,
 ) -> Diagnosis:
-    """The checklist for one caller. ``settings`` is the function's configuration, or why it has none."""
+    """The checklist for one caller, in the language of ``t``. ``settings`` is the function's
+    configuration, or why it has none."""
     version = Check(
-        "Function version",
+        t("Function version"),
         True,
-        f"callmarker-sheets {__version__}, "
-        + (f"Cloud Run revision {revision}" if revision else "not running on Cloud Run"),
+        t(
+            "callmarker-sheets {=version}, Cloud Run revision {revision}",
+            version=__version__,
+            revision=revision,
+        )
+        if revision
+        else t("callmarker-sheets {=version}, not running on Cloud Run", version=__version__),
     )
     if isinstance(settings, ConfigError):
         token_missing = "CALLMARKER_TOKEN" in str(settings)
+        not_configured = t("Not checked: the function is not configured.")
         return Diagnosis(
             (
-                Check("Sign-in", None, "Not checked: the function is not configured."),
-                Check("Google Sheets", None, "Not checked: the function is not configured."),
+                Check(t("Sign-in"), None, not_configured),
+                Check(t("Google Sheets"), None, not_configured),
                 Check(
-                    "CallMarker token",
+                    t("CallMarker token"),
                     False if token_missing else None,
-                    "Not configured." if token_missing else "Not checked: the function is not configured.",
-                    "Run deploy/function.sh: it keeps the token in Secret Manager for the function."
+                    t("Not configured.") if token_missing else not_configured,
+                    t("Run deploy/function.sh: it keeps the token in Secret Manager for the function.")
                     if token_missing
                     else "",
                 ),
                 Check(
-                    "Configuration",
+                    t("Configuration"),
                     False,
-                    f"The function is not configured: {settings}",
-                    "Deploy the function again with deploy/function.sh and the settings it asks for.",
+                    t("The function is not configured: {said}", said=str(settings)),
+                    t("Deploy the function again with deploy/function.sh and the settings it asks for."),
                 ),
                 version,
             )
         )
 
-    sign_in, caller = _sign_in(authorization, settings, verify)
+    sign_in, caller = _sign_in(authorization, settings, verify, t)
     if caller is None:
-        sheets = Check("Google Sheets", None, "Not checked: the sign-in was not accepted.")
+        sheets = Check(t("Google Sheets"), None, t("Not checked: the sign-in was not accepted."))
     else:
         sheets = _sheets(
             sheets_token,
@@ -147,8 +156,9 @@ def diagnose(
             settings=settings,
             open_sheet=open_sheet,
             credentials_for=credentials_for,
+            t=t,
         )
-    token = Check("CallMarker token", True, "Configured (from Secret Manager).")
+    token = Check(t("CallMarker token"), True, t("Configured (from Secret Manager)."))
     return Diagnosis((sign_in, sheets, token, version))
 
 
@@ -167,60 +177,84 @@ def _claims(authorization: str | None) -> tuple[dict[str, Any], str]:
 
 
 def _sign_in(
-    authorization: str | None, settings: Settings, verify: Callable[[str | None, Settings], Caller]
+    authorization: str | None,
+    settings: Settings,
+    verify: Callable[[str | None, Settings], Caller],
+    t: Translator,
 ) -> tuple[Check, Caller | None]:
     claims, signature = _claims(authorization)
     audience = claims.get("aud") if isinstance(claims.get("aud"), str) else None
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    about = ", ".join(
-        part for part in (f"audience {audience}" if audience else "", f"for {email}" if email else "") if part
-    )
-    name = "Sign-in"
+    parts = [
+        t("audience {audience}", audience=audience) if audience else "",
+        t("for {email}", email=email) if email else "",
+    ]
+    about = t.word(", ").join(part for part in parts if part)
+    name = t("Sign-in")
     if signature == SIGNATURE_REMOVED:
         return (
             Check(
                 name,
                 False,
-                f"Cloud Run checked the ID token and removed its signature ({about}), so the function "
-                "cannot check it.",
-                "Push the add-in again with deploy/apps_script.sh: it sends the token in "
-                "X-Serverless-Authorization for Cloud Run as well.",
+                t(
+                    "Cloud Run checked the ID token and removed its signature ({=about}), so the function "
+                    "cannot check it.",
+                    about=about,
+                ),
+                t(
+                    "Push the add-in again with deploy/apps_script.sh: it sends the token in "
+                    "X-Serverless-Authorization for Cloud Run as well."
+                ),
             ),
             None,
         )
     try:
         caller = verify(authorization, settings)
     except AuthError as exc:
-        return Check(
-            name,
-            False,
-            f"Refused: {exc}" + (f" ({about})." if about else "."),
-            _sign_in_fix(exc, audience, email),
-        ), None
-    domain = f" (Workspace domain {caller.domain})" if caller.domain else ""
-    return Check(name, True, f"Accepted: {caller.email}{domain}, audience {audience}."), caller
+        refused = (
+            t("Refused: {=reason} ({=about}).", reason=exc.words(t), about=about)
+            if about
+            else t("Refused: {=reason}.", reason=exc.words(t))
+        )
+        return Check(name, False, refused, _sign_in_fix(exc, audience, email, t)), None
+    accepted = (
+        t(
+            "Accepted: {email} (Workspace domain {domain}), audience {audience}.",
+            email=caller.email,
+            domain=caller.domain,
+            audience=str(audience),
+        )
+        if caller.domain
+        else t("Accepted: {email}, audience {audience}.", email=caller.email, audience=str(audience))
+    )
+    return Check(name, True, accepted), caller
 
 
-def _sign_in_fix(exc: AuthError, audience: str | None, email: str | None) -> str:
+def _sign_in_fix(exc: AuthError, audience: str | None, email: str | None, t: Translator) -> str:
+    # Read from the English words of the refusal, whatever the language of the answer.
     text = str(exc)
     if isinstance(exc, CertificatesUnavailable):
-        return "Test again in a minute: Google's signing certificates could not be fetched."
+        return t("Test again in a minute: Google's signing certificates could not be fetched.")
     if isinstance(exc, Forbidden):
         if "not allowed" in text:
-            return (
-                f"Ask the administrator to allow {email or 'your account'}: add it, its domain or a group it "
-                "belongs to (deploy/function.sh --allowed-domains, --invoker)."
+            return t(
+                "Ask the administrator to allow {who}: add it, its domain or a group it belongs to "
+                "(deploy/function.sh --allowed-domains, --invoker).",
+                who=email or t("your account"),
             )
-        return "Sign in to Google with a verified work account and reload the spreadsheet."
+        return t("Sign in to Google with a verified work account and reload the spreadsheet.")
     if "another audience" in text and audience:
-        return f"Deploy the function with --audiences {audience} (the add-in's OAuth client id)."
+        return t(
+            "Deploy the function with --audiences {audience} (the add-in's OAuth client id).",
+            audience=audience,
+        )
     if "missing" in text:
-        return (
+        return t(
             "Push the add-in again with deploy/apps_script.sh: it sends your Google sign-in with every call."
         )
     if "expired" in text or "not valid yet" in text:
-        return "Reload the spreadsheet and test again; if it persists, check this computer's clock."
-    return "Reload the spreadsheet and test again; if it persists, push the add-in again."
+        return t("Reload the spreadsheet and test again; if it persists, check this computer's clock.")
+    return t("Reload the spreadsheet and test again; if it persists, push the add-in again.")
 
 
 def _sheets(
@@ -231,11 +265,14 @@ def _sheets(
     settings: Settings,
     open_sheet: OpenSheet,
     credentials_for: SheetsCredentials,
+    t: Translator,
 ) -> Check:
-    name = "Google Sheets"
+    name = t("Google Sheets")
     spreadsheet_id, gid = body.get("spreadsheet_id"), body.get("sheet_id", 0)
     if not isinstance(spreadsheet_id, str) or not SPREADSHEET_ID.match(spreadsheet_id):
-        return Check(name, None, "Not checked: no spreadsheet was named.", "Test again from a spreadsheet.")
+        return Check(
+            name, None, t("Not checked: no spreadsheet was named."), t("Test again from a spreadsheet.")
+        )
     if isinstance(gid, bool) or not isinstance(gid, int) or not 0 <= gid <= MAX_SHEET_ID:
         gid = 0
     try:
@@ -245,59 +282,73 @@ def _sheets(
         return Check(
             name,
             False,
-            "The Google Sheets token the add-in sent belongs to another account than the one signed in.",
-            "Reload the spreadsheet, signed in with one Google account only, and test again.",
+            t("The Google Sheets token the add-in sent belongs to another account than the one signed in."),
+            t("Reload the spreadsheet, signed in with one Google account only, and test again."),
         )
     except VerificationUnavailable:
         return Check(
             name,
             False,
-            "Google could not confirm the add-in's Google Sheets token right now.",
-            "Test again in a minute.",
+            t("Google could not confirm the add-in's Google Sheets token right now."),
+            t("Test again in a minute."),
         )
     except AuthError as exc:
         return Check(
             name,
             False,
-            f"The add-in's Google Sheets token was not accepted: {exc.message}",
-            "Reload the spreadsheet and allow the add-in again; if it persists, push the add-in again "
-            "with deploy/apps_script.sh.",
+            t("The add-in's Google Sheets token was not accepted: {=reason}", reason=exc.words(t)),
+            t(
+                "Reload the spreadsheet and allow the add-in again; if it persists, push the add-in again "
+                "with deploy/apps_script.sh."
+            ),
         )
     except SheetsApiDisabled:
         return Check(
             name,
             False,
-            "The Sheets API is not enabled in the script's Cloud project.",
-            "Enable it: Google Cloud console, the project of the add-in's script, APIs & Services > Library "
-            "> Google Sheets API > Enable.",
+            t("The Sheets API is not enabled in the script's Cloud project."),
+            t(
+                "Enable it: Google Cloud console, the project of the add-in's script, APIs & Services > "
+                "Library > Google Sheets API > Enable."
+            ),
         )
     except SheetNotFound:
         return Check(
             name,
             False,
-            "This spreadsheet (or this sheet) was not found with your sign-in.",
-            "Make sure the spreadsheet is shared with you, then test again from it.",
+            t("This spreadsheet (or this sheet) was not found with your sign-in."),
+            t("Make sure the spreadsheet is shared with you, then test again from it."),
         )
     except SheetAccessDenied:
         return Check(
             name,
             False,
-            "Google refused your access to this spreadsheet.",
-            "Make sure you can edit this spreadsheet, reload it, and test again.",
+            t("Google refused your access to this spreadsheet."),
+            t("Make sure you can edit this spreadsheet, reload it, and test again."),
         )
     except (SheetQuotaExceeded, SheetUnavailable) as exc:
         return Check(
             name,
             False,
-            f"Google Sheets did not answer in time ({type(exc).__name__}).",
-            "Test again in a minute.",
+            t("Google Sheets did not answer in time ({=kind}).", kind=type(exc).__name__),
+            t("Test again in a minute."),
         )
     except SheetError as exc:
-        return Check(name, False, f"Google Sheets refused: {exc}", "Reload the spreadsheet and test again.")
+        return Check(
+            name,
+            False,
+            t("Google Sheets refused: {=reason}", reason=exc.words(t)),
+            t("Reload the spreadsheet and test again."),
+        )
     info = sheet.info
     return Check(
         name,
         True,
-        f'Reached "{info.title}", sheet "{info.sheet_title}" ({info.row_count:,} rows, locale '
-        f"{info.locale or 'unknown'}).",
+        t(
+            'Reached "{title}", sheet "{sheet}" ({#rows} rows, locale {locale}).',
+            title=info.title,
+            sheet=info.sheet_title,
+            rows=info.row_count,
+            locale=info.locale or t("unknown"),
+        ),
     )

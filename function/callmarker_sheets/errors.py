@@ -1,7 +1,8 @@
 """Every error the function answers with: one tree, each class carrying its own HTTP status and code.
 
 ``main.py`` turns any of them into ``{"error": {"code": <status>, "status": <code>, "message"}}`` in one
-place; the message is written to be shown to the caller (and is redacted once more on its way out)::
+place; the message is written to be shown to the caller (and is redacted once more on its way out), in
+the request's language when it was made as a :class:`~callmarker_sheets.i18n.Text`::
 
     ServiceError                            500 internal       the root
     ├── MethodNotAllowed                    405 method_not_allowed
@@ -15,11 +16,11 @@ place; the message is written to be shown to the caller (and is redacted once mo
     │   ├── Forbidden                       403 forbidden
     │   │   └── SheetsTokenMismatch         403 sheets_token_mismatch
     │   └── VerificationUnavailable         503 auth_unavailable
-    ├── JobError (upload.py)                the job cannot go on
-    │   ├── TooManyRows                     413 too_many_rows
-    │   ├── HeaderProblem                   422 header_row
+    ├── JobError (job.py)                   the job cannot go on
     │   ├── ProgressTooLarge                413 cursor_too_large
-    │   ├── CallMarkerRefused               502 callmarker_refused
+    │   ├── TooManyRows (upload.py)         413 too_many_rows
+    │   ├── HeaderProblem (upload.py)       422 header_row
+    │   ├── CallMarkerRefused (upload.py)   502 callmarker_refused
     │   ├── CallMarkerUnreachable           502 callmarker_unreachable
     │   └── CallMarkerUnreadable            502 callmarker_unreadable
     └── SheetError (sheet.py)               400 sheets_refused
@@ -29,12 +30,14 @@ place; the message is written to be shown to the caller (and is redacted once mo
         ├── SheetQuotaExceeded              429 sheets_quota
         └── SheetUnavailable                503 sheets_unavailable
 
-This module imports nothing of the package, so every module can hang its errors from it.
+This module imports only ``i18n`` of the package, so every module can hang its errors from it.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from callmarker_sheets.i18n import ENGLISH, Text, Translator
 
 __all__ = [
     "BadRequest",
@@ -46,18 +49,24 @@ __all__ = [
 
 
 class ServiceError(Exception):
-    """An error the function answers with. ``message`` is what the caller reads."""
+    """An error the function answers with. ``message`` is what the caller reads (in English; ``words(t)``
+    in the language of a translator, when the message was made as a ``Text``)."""
 
     http_status: ClassVar[int] = 500
     code: ClassVar[str] = "internal"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text) -> None:
+        super().__init__(str(message))
+        self.text = message if isinstance(message, Text) else None
+        self.message = str(message)
 
-    def answer(self) -> dict[str, Any]:
-        """The JSON body of the answer, before redaction."""
-        return {"error": {"code": self.http_status, "status": self.code, "message": self.message}}
+    def words(self, t: Translator = ENGLISH) -> str:
+        """The message in the language of ``t`` (as it is, when it was made in words already)."""
+        return self.text(t) if self.text is not None else self.message
+
+    def answer(self, t: Translator = ENGLISH) -> dict[str, Any]:
+        """The JSON body of the answer, before redaction, in the language of ``t``."""
+        return {"error": {"code": self.http_status, "status": self.code, "message": self.words(t)}}
 
 
 class MethodNotAllowed(ServiceError):

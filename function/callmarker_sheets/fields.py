@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from callmarker_sheets.i18n import N_, W_, Phrase, Text, Translator
+
 __all__ = [
     "CATALOGUE",
     "CUSTOMER_FIELDS",
@@ -74,11 +76,11 @@ def _enum(values: dict[int, tuple[str, ...]]) -> Mapping[int, tuple[str, ...]]:
 
 STATUS_VALUES = _enum(
     {
-        1: ("Waiting", "ממתין"),
-        10: ("Not Interested", "לא מעוניין"),
-        11: ("Interested", "מעוניין"),
-        12: ("Follow Up", "Followup", "פולואפ", "מעקב"),
-        18: ("Completed", "הושלם"),
+        1: (W_("Waiting"), "ממתין"),
+        10: (W_("Not Interested"), "לא מעוניין"),
+        11: (W_("Interested"), "מעוניין"),
+        12: (W_("Follow Up"), "Followup", "פולואפ", "מעקב"),
+        18: (W_("Completed"), "הושלם"),
     }
 )
 
@@ -87,19 +89,21 @@ R, C = Level.REQUEST, Level.CUSTOMER
 #: The whole catalogue: the request-level options first, then the customer fields. ``agent_name``
 #: appears twice: the job's agent (request) and a row's own agent (customer), which overrides it.
 CATALOGUE: tuple[Field, ...] = (
-    Field("campaign", R, Kind.ID, "Campaign", ("Campaign id", "Campaign number", "קמפיין", "מספר קמפיין")),
-    Field("agent_name", R, Kind.TEXT, "Agent"),
-    Field("override", R, Kind.FLAG, "Override", ("Update existing", "עדכון", "דריסה")),
+    Field(
+        "campaign", R, Kind.ID, W_("Campaign"), ("Campaign id", "Campaign number", "קמפיין", "מספר קמפיין")
+    ),
+    Field("agent_name", R, Kind.TEXT, W_("Agent")),
+    Field("override", R, Kind.FLAG, W_("Override"), ("Update existing", "עדכון", "דריסה")),
     # Only its API name: a column that removes customers must not appear by a lucky alias.
-    Field("remove", R, Kind.FLAG, "Remove"),
-    Field("unique", R, Kind.FLAG, "Unique", ("ייחודי",)),
-    Field("status", R, Kind.ENUM, "Status", ("סטטוס",), STATUS_VALUES),
-    Field("international", R, Kind.FLAG, "International", ("בינלאומי",)),
+    Field("remove", R, Kind.FLAG, W_("Remove")),
+    Field("unique", R, Kind.FLAG, W_("Unique"), ("ייחודי",)),
+    Field("status", R, Kind.ENUM, W_("Status"), ("סטטוס",), STATUS_VALUES),
+    Field("international", R, Kind.FLAG, W_("International"), ("בינלאומי",)),
     Field(
         "number",
         C,
         Kind.NUMBER,
-        "Phone",
+        W_("Phone"),
         (
             "Phone",
             "Phone number",
@@ -121,18 +125,22 @@ CATALOGUE: tuple[Field, ...] = (
             "סלולרי",
         ),
     ),
-    Field("name", C, Kind.TEXT, "Name", ("First name", "Full name", "Firstname", "שם", "שם פרטי", "שם מלא")),
-    Field("last_name", C, Kind.TEXT, "Last name", ("Surname", "Family name", "Lastname", "שם משפחה")),
-    Field("email", C, Kind.EMAIL, "Email", ("E-mail", "Email address", "Mail", "אימייל", "מייל", 'דוא"ל')),
-    Field("crm_id", C, Kind.TEXT, "CRM id", ("CRM", "CRM number", "מזהה CRM", "מספר לקוח")),
-    Field("source", C, Kind.TEXT, "Source", ("Lead source", "UTM source", "מקור", "מקור הגעה")),
-    Field("source_medium", C, Kind.TEXT, "Source medium", ("Medium", "UTM medium", "מדיום")),
-    Field("source_campaign", C, Kind.TEXT, "Source campaign", ("UTM campaign", "קמפיין מקור")),
+    Field(
+        "name", C, Kind.TEXT, W_("Name"), ("First name", "Full name", "Firstname", "שם", "שם פרטי", "שם מלא")
+    ),
+    Field("last_name", C, Kind.TEXT, W_("Last name"), ("Surname", "Family name", "Lastname", "שם משפחה")),
+    Field(
+        "email", C, Kind.EMAIL, W_("Email"), ("E-mail", "Email address", "Mail", "אימייל", "מייל", 'דוא"ל')
+    ),
+    Field("crm_id", C, Kind.TEXT, W_("CRM id"), ("CRM", "CRM number", "מזהה CRM", "מספר לקוח")),
+    Field("source", C, Kind.TEXT, W_("Source"), ("Lead source", "UTM source", "מקור", "מקור הגעה")),
+    Field("source_medium", C, Kind.TEXT, W_("Source medium"), ("Medium", "UTM medium", "מדיום")),
+    Field("source_campaign", C, Kind.TEXT, W_("Source campaign"), ("UTM campaign", "קמפיין מקור")),
     Field(
         "followup_date",
         C,
         Kind.DATE,
-        "Follow-up date",
+        W_("Follow-up date"),
         (
             "Follow up",
             "Followup",
@@ -150,33 +158,37 @@ CATALOGUE: tuple[Field, ...] = (
         "followup_type",
         C,
         Kind.ENUM,
-        "Follow-up type",
+        W_("Follow-up type"),
         ("Follow up type", "Callback type", "סוג פולואפ", "סוג חזרה"),
-        _enum({1: ("Call", "שיחה"), 2: ("Reminder", "תזכורת")}),
+        _enum({1: (W_("Call"), "שיחה"), 2: (W_("Reminder"), "תזכורת")}),
     ),
-    Field("note", C, Kind.TEXT, "Note", ("Notes", "Comment", "Comments", "Remarks", "הערה", "הערות")),
-    Field("agent_name", C, Kind.TEXT, "Agent", ("Agent", "Agent name", "Rep", "נציג", "שם נציג", "סוכן")),
-    Field("min_hour", C, Kind.HOUR, "Min hour", ("From hour", "Call from", "Earliest", "משעה", "שעת התחלה")),
-    Field("max_hour", C, Kind.HOUR, "Max hour", ("To hour", "Call until", "Latest", "עד שעה", "שעת סיום")),
+    Field("note", C, Kind.TEXT, W_("Note"), ("Notes", "Comment", "Comments", "Remarks", "הערה", "הערות")),
+    Field("agent_name", C, Kind.TEXT, W_("Agent"), ("Agent", "Agent name", "Rep", "נציג", "שם נציג", "סוכן")),
+    Field(
+        "min_hour", C, Kind.HOUR, W_("Min hour"), ("From hour", "Call from", "Earliest", "משעה", "שעת התחלה")
+    ),
+    Field(
+        "max_hour", C, Kind.HOUR, W_("Max hour"), ("To hour", "Call until", "Latest", "עד שעה", "שעת סיום")
+    ),
     Field(
         "blacklisted",
         C,
         Kind.FLAG,
-        "Blacklisted",
+        W_("Blacklisted"),
         ("Blacklist", "Do not call", "DNC", "רשימה שחורה", "לא להתקשר", "חסום"),
     ),
-    Field("product_id", C, Kind.ID, "Product id", ("Product", "מוצר", "מזהה מוצר")),
-    Field("opportunity_crm_id", C, Kind.TEXT, "Opportunity CRM id", ("מזהה הזדמנות",)),
+    Field("product_id", C, Kind.ID, W_("Product id"), ("Product", "מוצר", "מזהה מוצר")),
+    Field("opportunity_crm_id", C, Kind.TEXT, W_("Opportunity CRM id"), ("מזהה הזדמנות",)),
     Field(
         "opportunity_status",
         C,
         Kind.ENUM,
-        "Opportunity status",
+        W_("Opportunity status"),
         ("סטטוס הזדמנות",),
         _enum(
             {
-                2: ("Purchased", "Bought", "נרכש", "רכש"),
-                3: ("Not purchased", "Not bought", "לא נרכש", "לא רכש"),
+                2: (W_("Purchased"), "Bought", "נרכש", "רכש"),
+                3: (W_("Not purchased"), "Not bought", "לא נרכש", "לא רכש"),
             }
         ),
     ),
@@ -184,14 +196,14 @@ CATALOGUE: tuple[Field, ...] = (
         "opportunity_agent_name",
         C,
         Kind.TEXT,
-        "Opportunity agent",
+        W_("Opportunity agent"),
         ("Opportunity agent", "Opportunity agent name", "נציג הזדמנות"),
     ),
     Field(
         "opportunity_not_purchased_reason_id",
         C,
         Kind.ID,
-        "Not purchased reason",
+        W_("Not purchased reason"),
         ("Not purchased reason", "Not purchased reason id", "Reason id", "סיבת אי רכישה"),
     ),
 )
@@ -247,12 +259,27 @@ def field_for(name: str) -> Field:
     raise KeyError(name)
 
 
-class HeaderError(ValueError):
-    """The header row cannot be used as it is; nothing of the job is sent. ``problems`` lists each one."""
+@dataclass(frozen=True, slots=True)
+class _Label(Phrase):
+    """A field's label in the language it is shown in."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
+    name: str
+
+    def __call__(self, t: Translator) -> str:
+        return t.word(field_for(self.name).label)
+
+
+class HeaderError(ValueError):
+    """The header row cannot be used as it is; nothing of the job is sent. ``problems`` lists each one
+    (``str()`` in English, ``words(t)`` in the language of a translator)."""
+
+    def __init__(self, problems: Sequence[Text]) -> None:
+        self.texts = tuple(problems)
+        self.problems = tuple(str(p) for p in self.texts)
         super().__init__(" ".join(self.problems))
+
+    def words(self, t: Translator) -> str:
+        return " ".join(p(t) for p in self.texts)
 
 
 class MissingNumberColumn(HeaderError):
@@ -299,7 +326,7 @@ class HeaderMap:
         return name in self.fields
 
 
-def _numbered_field(key: str, header: str, col: int, problems: list[str]) -> str | None:
+def _numbered_field(key: str, header: str, col: int, problems: list[Text]) -> str | None:
     """``custom_field_{id}`` / ``product_field_{id}`` in any spelling, or None; a bad id is a problem."""
     match = _NUMBERED.fullmatch(key)
     if not match:
@@ -310,9 +337,17 @@ def _numbered_field(key: str, header: str, col: int, problems: list[str]) -> str
     written = _NUMBERED_ID.search(text)
     if written and written[1].isascii() and int(written[1]) > 0:
         return f"{kind}_field_{int(written[1])}"
-    where = f'Column {column_letter(col)} ("{display_header(header)}")'
+    where = N_('Column {=letter} ("{header}")', letter=column_letter(col), header=display_header(header))
     problems.append(
-        f'{where}: a {kind} field needs its CallMarker id, a whole number from 1: "{kind}_field_12".'
+        N_(
+            '{=column}: a custom field needs its CallMarker id, a whole number from 1: "custom_field_12".',
+            column=where,
+        )
+        if kind == "custom"
+        else N_(
+            '{=column}: a product field needs its CallMarker id, a whole number from 1: "product_field_12".',
+            column=where,
+        )
     )
     return None
 
@@ -327,7 +362,7 @@ def map_headers(headers: Sequence[str], *, ignore: Collection[int] = ()) -> Head
     columns: dict[int, str] = {}
     fields: dict[str, int] = {}
     unmapped: list[str] = []
-    problems: list[str] = []
+    problems: list[Text] = []
     for col, header in enumerate(headers):
         if col in ignore:
             continue
@@ -342,9 +377,17 @@ def map_headers(headers: Sequence[str], *, ignore: Collection[int] = ()) -> Head
             continue
         if name in fields:
             first = fields[name]
-            one = f'{column_letter(first)} ("{display_header(headers[first])}")'
-            other = f'{column_letter(col)} ("{display_header(text)}")'
-            problems.append(f"Columns {one} and {other} are both {field_for(name).label}: keep one of them.")
+            problems.append(
+                N_(
+                    'Columns {=one} ("{first}") and {=other} ("{second}") are both {=field}: keep one of '
+                    "them.",
+                    one=column_letter(first),
+                    first=display_header(headers[first]),
+                    other=column_letter(col),
+                    second=display_header(text),
+                    field=_Label(name),
+                )
+            )
             continue
         fields[name] = col
         columns[col] = name
@@ -352,7 +395,12 @@ def map_headers(headers: Sequence[str], *, ignore: Collection[int] = ()) -> Head
         raise HeaderError(problems)
     if "number" not in fields:
         raise MissingNumberColumn(
-            ["No column holds the phone number: name one column Phone (or טלפון), or number."]
+            [
+                N_(
+                    "No column holds the phone number: name one column Phone (or {hebrew}), or number.",
+                    hebrew="טלפון",
+                )
+            ]
         )
     return HeaderMap(
         headers=tuple(str(h) for h in headers),

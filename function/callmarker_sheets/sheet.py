@@ -4,7 +4,8 @@ Every step costs a fixed number of Sheets API calls, whatever the number of rows
 ``spreadsheets.get`` and one ``spreadsheets.batchUpdate`` that changes nothing (Google accepts it only
 from someone who may edit the spreadsheet), read is two ``values.batchGet``, write is one
 ``values.batchGet`` and one ``values.batchUpdate`` (plus one ``spreadsheets.batchUpdate`` the first
-time the status columns do not fit in the grid). Calls that Google answers with 429 or 5xx are retried
+time: the status column's colours, the tab's filter view of problem rows, and grid columns when the
+status columns do not fit). Calls that Google answers with 429 or 5xx are retried
 with the shared :class:`~callmarker_sheets.retry.RetryPolicy`, never past the step's deadline. A read
 whose ``values:batchGet`` URL would be longer than :data:`MAX_URL_BYTES` (many ranges, a long non-Latin
 sheet title) is sent as ``values:batchGetByDataFilter``, a POST that carries the ranges in its body.
@@ -45,6 +46,8 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 from requests.adapters import BaseAdapter, HTTPAdapter
 
 from callmarker_sheets.errors import ServiceError
+from callmarker_sheets.fields import column_letter
+from callmarker_sheets.i18n import N_, Text
 from callmarker_sheets.redaction import redact_secrets
 from callmarker_sheets.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
@@ -99,7 +102,26 @@ MIN_ATTEMPT_S = 2.0
 _API_DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
 _BATCH_GET_BY_DATA_FILTER_URL = "https://sheets.googleapis.com/v4/spreadsheets/%s/values:batchGetByDataFilter"
 
-_SPREADSHEET_FIELDS = "properties.title,properties.locale,properties.timeZone,sheets.properties"
+#: One spreadsheets.get tells the step all it needs of the sheet: its grid, and whether its status column
+#: has its colours and its tab the filter view of problem rows already (only what finds them is asked).
+_SPREADSHEET_FIELDS = (
+    "properties.title,properties.locale,properties.timeZone,sheets.properties,"
+    "sheets.conditionalFormats(ranges,booleanRule.condition),sheets.filterViews(filterViewId,title,range.sheetId)"
+)
+#: The filter view each tab gets with its status columns; the add-in names it the same.
+PROBLEM_ROWS_VIEW = "CallMarker: problem rows"
+#: Statuses that need the user's attention: the filter view shows only rows with one of them.
+PROBLEM_STATUSES = ("invalid", "rejected", "failed", "sent")
+#: Each status's colours in the status column (background, text): green done, red to fix, amber not
+#: confirmed. Google's own light palette, as Sheets' "Alternating colours" and chips use it.
+STATUS_COLOURS: Mapping[str, tuple[str, str]] = {
+    "uploaded": ("#e6f4ea", "#137333"),
+    "removed": ("#e6f4ea", "#137333"),
+    "invalid": ("#fce8e6", "#c5221f"),
+    "rejected": ("#fce8e6", "#c5221f"),
+    "failed": ("#fef7e0", "#b06000"),
+    "sent": ("#fef7e0", "#b06000"),
+}
 #: Google's limit on the characters of one cell; a status cell is cut below it.
 MAX_CELL_CHARS = 50_000
 #: What the edit check looks for, and puts back if it ever found it: the check changes nothing.
@@ -117,7 +139,7 @@ class SheetError(ServiceError):
     http_status = 400
     code = "sheets_refused"
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str | Text, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
@@ -224,8 +246,10 @@ class RetryingHTTPClient(HTTPClient):
                 )
             except RefreshError as exc:
                 raise SheetAccessDenied(
-                    "Google did not accept the sign-in for this spreadsheet (it may have expired): "
-                    "reload the sheet and try again.",
+                    N_(
+                        "Google did not accept the sign-in for this spreadsheet (it may have expired): "
+                        "reload the sheet and try again."
+                    ),
                     status=401,
                 ) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -236,12 +260,16 @@ class RetryingHTTPClient(HTTPClient):
                     self.sleep(wait)
                     continue
                 raise SheetUnavailable(
-                    f"Google Sheets did not answer after {attempt} attempts ({type(exc).__name__}): "
-                    "try again in a few minutes."
+                    N_(
+                        "Google Sheets did not answer after {#n} attempts ({=kind}): try again in a few "
+                        "minutes.",
+                        n=attempt,
+                        kind=type(exc).__name__,
+                    )
                 ) from exc
             except requests.RequestException as exc:
                 raise SheetError(
-                    f"The request to Google Sheets could not be made ({type(exc).__name__})."
+                    N_("The request to Google Sheets could not be made ({=kind}).", kind=type(exc).__name__)
                 ) from exc
             if response.ok:
                 return response
@@ -286,37 +314,58 @@ def _api_disabled(response: requests.Response) -> bool:
 def _sheet_error(error: APIError, attempts: int, secrets: Sequence[str]) -> SheetError:
     code = error.response.status_code
     said = redact_secrets(str(error.error.get("message") or "").strip(), secrets)
-    google = f" (Google said: {said})" if said else ""
+    google = N_(" (Google said: {said})", said=said) if said else ""
     if code == 404:
         return SheetNotFound(
-            f"The spreadsheet was not found{google}: check the link, and that it is shared with you.",
+            N_(
+                "The spreadsheet was not found{=google}: check the link, and that it is shared with you.",
+                google=google,
+            ),
             status=code,
         )
     if code == 403 and _api_disabled(error.response):
         return SheetsApiDisabled(
-            "The Sheets API is not enabled in the script's Cloud project: enable the Google Sheets API "
-            "in the Google Cloud project of the add-in's script (APIs & Services > Library).",
+            N_(
+                "The Sheets API is not enabled in the script's Cloud project: enable the Google Sheets API "
+                "in the Google Cloud project of the add-in's script (APIs & Services > Library)."
+            ),
             status=code,
         )
     if code in (401, 403) and not _retryable(error.response):
         return SheetAccessDenied(
-            f"Google refused access to the spreadsheet (HTTP {code}){google}: make sure you can edit "
-            "it, or sign in again.",
+            N_(
+                "Google refused access to the spreadsheet (HTTP {=code}){=google}: make sure you can edit "
+                "it, or sign in again.",
+                code=code,
+                google=google,
+            ),
             status=code,
         )
     if code in {429, 403}:
         return SheetQuotaExceeded(
-            f"Google Sheets is limiting requests (HTTP {code}) and still refused after {attempts} "
-            "attempts: wait a minute, then upload the pending rows again.",
+            N_(
+                "Google Sheets is limiting requests (HTTP {=code}) and still refused after {#n} attempts: "
+                "wait a minute, then upload the pending rows again.",
+                code=code,
+                n=attempts,
+            ),
             status=code,
         )
     if code >= 500 or code in RETRYABLE_STATUS:
         return SheetUnavailable(
-            f"Google Sheets failed (HTTP {code}) after {attempts} attempts{google}: try again in a few "
-            "minutes.",
+            N_(
+                "Google Sheets failed (HTTP {=code}) after {#n} attempts{=google}: try again in a few "
+                "minutes.",
+                code=code,
+                n=attempts,
+                google=google,
+            ),
             status=code,
         )
-    return SheetError(f"Google Sheets refused the request (HTTP {code}){google}.", status=code)
+    return SheetError(
+        N_("Google Sheets refused the request (HTTP {=code}){=google}.", code=code, google=google),
+        status=code,
+    )
 
 
 class _EmulatorAdapter(HTTPAdapter):
@@ -451,7 +500,7 @@ def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]
     Each matched range names the request's filters it matched, which is how it is found; a range
     that no answer names cannot be read as empty (it may hold rows), so that refuses the answer.
     """
-    wrong = SheetError("Google Sheets gave an answer the function cannot read for the rows; try again.")
+    wrong = SheetError(N_("Google Sheets gave an answer the function cannot read for the rows; try again."))
     if not isinstance(answer, dict) or not isinstance(answer.get("valueRanges", []), list):
         raise wrong
     found: dict[str, list[list[Any]]] = {}
@@ -468,8 +517,11 @@ def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]
     missing = [r for r in ranges if r not in found]
     if missing:
         raise SheetError(
-            f"Google Sheets answered no values for {len(missing)} of the {len(ranges)} ranges asked; "
-            "try again."
+            N_(
+                "Google Sheets answered no values for {#missing} of the {#asked} ranges asked; try again.",
+                missing=len(missing),
+                asked=len(ranges),
+            )
         )
     return [found[r] for r in ranges]
 
@@ -511,6 +563,102 @@ def _trimmed(cells: Sequence[object]) -> list[str]:
     return out
 
 
+def _colour(hex_rgb: str) -> dict[str, float]:
+    return {name: int(hex_rgb[i : i + 2], 16) / 255 for name, i in (("red", 1), ("green", 3), ("blue", 5))}
+
+
+def status_colour_rules(gid: int, column: int, header_row: int) -> list[dict[str, Any]]:
+    """``addConditionalFormatRule`` requests that colour the status column (0-based ``column``) below
+    the header row, one rule per status: the range has no end, so rows added later are coloured too."""
+    cells = {
+        "sheetId": gid,
+        "startRowIndex": header_row,
+        "startColumnIndex": column,
+        "endColumnIndex": column + 1,
+    }
+    return [
+        {
+            "addConditionalFormatRule": {
+                "index": 0,
+                "rule": {
+                    "ranges": [cells],
+                    "booleanRule": {
+                        "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": status}]},
+                        "format": {
+                            "backgroundColor": _colour(background),
+                            "textFormat": {"foregroundColor": _colour(text)},
+                        },
+                    },
+                },
+            }
+        }
+        for status, (background, text) in STATUS_COLOURS.items()
+    ]
+
+
+def problem_rows_filter_view(gid: int, column: int, header_row: int, width: int) -> dict[str, Any]:
+    """An ``addFilterView`` request: the tab from its header row, showing only the rows whose status
+    (0-based ``column``) needs attention. A custom formula tests the first data row, relative to the
+    range, as Sheets' own "Custom formula is" does."""
+    cell = f"{column_letter(column)}{header_row + 1}"
+    formula = "=OR(" + ",".join(f'{cell}="{status}"' for status in PROBLEM_STATUSES) + ")"
+    return {
+        "addFilterView": {
+            "filter": {
+                "title": PROBLEM_ROWS_VIEW,
+                "range": {
+                    "sheetId": gid,
+                    "startRowIndex": header_row - 1,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": width,
+                },
+                "filterSpecs": [
+                    {
+                        "columnIndex": column,
+                        "filterCriteria": {
+                            "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
+                        },
+                    }
+                ],
+            }
+        }
+    }
+
+
+def coloured_columns(rules: object, gid: int) -> frozenset[int]:
+    """Columns of the sheet that our status colours cover already, from its ``conditionalFormats``."""
+    found: set[int] = set()
+    for rule in rules if isinstance(rules, list) else []:
+        boolean = rule.get("booleanRule") if isinstance(rule, dict) else None
+        condition = boolean.get("condition") if isinstance(boolean, dict) else None
+        if not isinstance(condition, dict) or condition.get("type") != "TEXT_EQ":
+            continue
+        values = condition.get("values")
+        first = values[0] if isinstance(values, list) and values and isinstance(values[0], dict) else {}
+        if first.get("userEnteredValue") != "uploaded" or not isinstance(rule.get("ranges"), list):
+            continue
+        for cells in rule["ranges"]:
+            if not isinstance(cells, dict) or cells.get("sheetId", 0) != gid:
+                continue
+            start, end = cells.get("startColumnIndex"), cells.get("endColumnIndex")
+            if isinstance(start, int) and end == start + 1:
+                found.add(start)
+    return frozenset(found)
+
+
+def problem_rows_view(views: object, gid: int) -> int | None:
+    """The id of the tab's filter view of problem rows, from its ``filterViews``; None when it has none."""
+    for view in views if isinstance(views, list) else []:
+        if (
+            isinstance(view, dict)
+            and view.get("title") == PROBLEM_ROWS_VIEW
+            and view.get("range", {}).get("sheetId", 0) == gid
+            and isinstance(view.get("filterViewId"), int)
+        ):
+            return int(view["filterViewId"])
+    return None
+
+
 # -------------------------------------------------------------------------------------------- types
 
 
@@ -526,6 +674,20 @@ class SheetInfo:
     time_zone: str | None
     row_count: int
     column_count: int
+    #: Columns that carry the status colours (conditional formatting) already.
+    coloured_columns: frozenset[int] = frozenset()
+    #: The filterViewId of the tab's filter view of problem rows, when it has one.
+    problem_rows_view: int | None = None
+
+    @property
+    def problem_rows_url(self) -> str | None:
+        """The address that opens the tab with its filter view of problem rows, or None."""
+        if self.problem_rows_view is None:
+            return None
+        return (
+            f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+            f"#gid={self.gid}&fvid={self.problem_rows_view}"
+        )
 
     @property
     def default_region(self) -> str | None:
@@ -618,6 +780,8 @@ class WriteReport:
     moved: Mapping[int, int]
     lost: tuple[int, ...]
     columns_added: tuple[str, ...] = ()
+    #: The filter view of the tab's problem rows (its filterViewId), when there is one.
+    problem_rows_view: int | None = None
 
 
 # -------------------------------------------------------------------------------------------- sheet
@@ -656,9 +820,9 @@ class Sheet:
         self.info = info
 
     @classmethod
-    def open(cls, client: gspread.Client, spreadsheet_id: str, gid: int) -> Sheet:
-        """Fetch the spreadsheet's properties and find the sheet by gid, then prove that the user may
-        edit it, before any cell is read: two calls."""
+    def open(cls, client: gspread.Client, spreadsheet_id: str, gid: int, *, check_edit: bool = True) -> Sheet:
+        """Fetch the spreadsheet's properties and find the sheet by gid, then (``check_edit``) prove that
+        the user may edit it, before any cell is read: two calls."""
         meta = client.http_client.spreadsheets_get(spreadsheet_id, params={"fields": _SPREADSHEET_FIELDS})
         props = meta.get("properties", {})
         for sheet in meta.get("sheets", []):
@@ -674,12 +838,18 @@ class Sheet:
                     time_zone=props.get("timeZone"),
                     row_count=int(grid.get("rowCount", 0)),
                     column_count=int(grid.get("columnCount", 0)),
+                    coloured_columns=coloured_columns(sheet.get("conditionalFormats", []), int(gid)),
+                    problem_rows_view=problem_rows_view(sheet.get("filterViews", []), int(gid)),
                 )
-                _check_can_edit(client.http_client, spreadsheet_id, int(gid))
+                if check_edit:
+                    _check_can_edit(client.http_client, spreadsheet_id, int(gid))
                 return cls(client.http_client, info)
         raise SheetNotFound(
-            f"The spreadsheet has no sheet with gid {gid}: it may have been deleted. Select the rows "
-            "again in the sheet you want to upload."
+            N_(
+                "The spreadsheet has no sheet with gid {=gid}: it may have been deleted. Select the rows "
+                "again in the sheet you want to upload.",
+                gid=gid,
+            )
         )
 
     # ---------------------------------------------------------------------------------------- read
@@ -694,7 +864,11 @@ class Sheet:
             raise ValueError("header_row must be 1 or more")
         if header_row > info.row_count:
             raise SheetError(
-                f"The header row {header_row} is below the last row of the sheet ({info.row_count})."
+                N_(
+                    "The header row {=row} is below the last row of the sheet ({=last}).",
+                    row=header_row,
+                    last=info.row_count,
+                )
             )
         width = max(info.column_count, 1)
         wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
@@ -777,7 +951,11 @@ class Sheet:
         value_ranges = answer.get("valueRanges", [])
         if len(value_ranges) != len(ranges):
             raise SheetError(
-                f"Google Sheets answered {len(value_ranges)} ranges for the {len(ranges)} asked; try again."
+                N_(
+                    "Google Sheets answered {#got} ranges for the {#asked} asked; try again.",
+                    got=len(value_ranges),
+                    asked=len(ranges),
+                )
             )
         return [vr.get("values", []) for vr in value_ranges]
 
@@ -813,8 +991,13 @@ class Sheet:
         for offset, name in enumerate(missing):
             columns[name] = start + offset
         needed = max(columns.values()) + 1
-        if needed > info.column_count:
-            self._append_columns(needed - info.column_count)
+        status_column = columns[STATUS_COLUMNS[0]]
+        view = self._prepare_columns(
+            append=max(0, needed - info.column_count),
+            status_column=status_column,
+            header_row=selection.header_row,
+            width=needed,
+        )
 
         # key_values[i] is row i + 1: the whole-column range starts at row 1.
         now = [str(r[0]) if r else "" for r in key_values]
@@ -868,12 +1051,38 @@ class Sheet:
             moved=moved,
             lost=tuple(sorted(lost)),
             columns_added=tuple(missing),
+            problem_rows_view=view,
         )
 
-    def _append_columns(self, count: int) -> None:
-        append = {"sheetId": self.info.gid, "dimension": "COLUMNS", "length": count}
-        self._http.batch_update(self.info.spreadsheet_id, {"requests": [{"appendDimension": append}]})
-        self.info = replace(self.info, column_count=self.info.column_count + count)
+    def _prepare_columns(self, *, append: int, status_column: int, header_row: int, width: int) -> int | None:
+        """In one ``spreadsheets.batchUpdate``, and only when something is missing: the columns the
+        status columns need past the grid, the status column's colours, and the tab's filter view of
+        problem rows. Returns the filter view's id (None when Google did not say it)."""
+        info = self.info
+        requests: list[dict[str, Any]] = []
+        if append:
+            requests.append(
+                {"appendDimension": {"sheetId": info.gid, "dimension": "COLUMNS", "length": append}}
+            )
+        if status_column not in info.coloured_columns:
+            requests += status_colour_rules(info.gid, status_column, header_row)
+        if info.problem_rows_view is None:
+            requests.append(problem_rows_filter_view(info.gid, status_column, header_row, width))
+        if not requests:
+            return info.problem_rows_view
+        answer = self._http.batch_update(info.spreadsheet_id, {"requests": requests})
+        view = info.problem_rows_view
+        for reply in answer.get("replies", []) if isinstance(answer, dict) else []:
+            made = reply.get("addFilterView", {}).get("filter", {}) if isinstance(reply, dict) else {}
+            if isinstance(made.get("filterViewId"), int):
+                view = made["filterViewId"]
+        self.info = replace(
+            info,
+            column_count=info.column_count + append,
+            coloured_columns=info.coloured_columns | {status_column},
+            problem_rows_view=view,
+        )
+        return view
 
     def _status_ranges(
         self, columns: Mapping[str, int], targets: Mapping[int, StatusUpdate]

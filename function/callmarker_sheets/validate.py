@@ -1,7 +1,9 @@
 """Sheet cells -> a CallMarker customer and its request options, or every error of the row. Pure, no I/O.
 
 Each row comes twice: ``formatted`` (the text the user sees) and ``raw`` (Sheets' unformatted values,
-dates as serial numbers). Every error names the column as the user wrote it, and the value.
+dates as serial numbers). Every error carries its column as the user wrote it, and its message quotes
+the value (set apart with bidi isolates) without naming the column again. Messages are in the language
+of the translator given, and are made only for errors: a valid row costs no lookup.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
 from callmarker_sheets.fields import STATUS_VALUES, Field, HeaderMap, Kind, field_for, fold
+from callmarker_sheets.i18n import ENGLISH, N_, Choices, Text, Translator, isolate
 from callmarker_sheets.model import RequestOptions, RowError, UploadItem
 
 __all__ = [
@@ -27,7 +30,9 @@ __all__ = [
     "FORMULA_ERRORS",
     "JobOptions",
     "check_job_options",
+    "country_name",
     "day_first",
+    "field_label",
     "validate_row",
     "validate_rows",
 ]
@@ -75,16 +80,6 @@ class JobOptions:
 _MARKS = "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + _MARKS
 _DROP_MARKS = dict.fromkeys(map(ord, _MARKS))
-
-
-_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-
-
-def isolate(text: str) -> str:
-    """``text`` isolated from its neighbours when it is right-to-left (a Hebrew header), so that in a
-    message such as ``טלפון "054-700-1234 ext. 5" has an extension`` the number does not join the
-    Hebrew run and show out of order. Left-to-right text is returned as it is."""
-    return f"\u2068{text}\u2069" if _RIGHT_TO_LEFT.search(text) else text
 
 
 #: A value quoted in a message is cut to this many characters: the message is a sentence, the cell is
@@ -138,9 +133,10 @@ _NUMBER_NOISE = dict.fromkeys(map(ord, " \u00a0\u202f'"))
 
 
 class _Invalid(Exception):
-    """A cell's value is wrong; ``reason`` completes the sentence 'Column "value" ...'."""
+    """A cell's value is wrong; ``reason`` completes the sentence '"value" ...'. It is put in words only
+    when the error is reported, in the job's language."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Text) -> None:
         self.reason = reason
 
 
@@ -154,10 +150,10 @@ FORMULA_ERRORS = frozenset(
 )
 
 
-def _formula_error(text: str) -> str:
+def _formula_error(text: str) -> Text:
     if text == "Loading...":
-        return "is still being calculated: wait until the sheet shows its value, then upload again"
-    return f"is a formula error ({text}), not a value: fix the formula or type the value"
+        return N_("is still being calculated: wait until the sheet shows its value, then upload again")
+    return N_("is a formula error, not a value: fix the formula or type the value")
 
 
 # --- flags -------------------------------------------------------------------------------------------
@@ -165,7 +161,11 @@ def _formula_error(text: str) -> str:
 #: Words that turn an "if set" flag on or off (compared case-folded); a checkbox is a flag too.
 FLAG_ON = frozenset({"yes", "y", "true", "1", "✓", "✔", "✔️", "x", "v", "כן", "on"})
 FLAG_OFF = frozenset({"no", "n", "false", "0", "לא", "off", ""})
-_FLAG_HELP = "write yes, true, 1, x, v or כן (or tick a checkbox) for on; no, false, 0, לא or nothing for off"
+_FLAG_HELP = N_(
+    "write yes, true, 1, x, v or {yes} (or tick a checkbox) for on; no, false, 0, {no} or nothing for off",
+    yes="כן",
+    no="לא",
+)
 
 
 def parse_flag(text: str, raw: object) -> bool:
@@ -179,7 +179,7 @@ def parse_flag(text: str, raw: object) -> bool:
         return True
     if word in FLAG_OFF:
         return False
-    raise _Invalid(f"is not yes or no: {_FLAG_HELP}")
+    raise _Invalid(N_("is not yes or no: {=help}", help=_FLAG_HELP))
 
 
 # --- enums and ids -----------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def _enum_parser(f: Field) -> Callable[[str, object], int]:
         words[str(value)] = value
         for name in names:
             words[fold(name)] = value
-    listing = ", ".join(f"{value} {names[0]}" for value, names in f.allowed.items())
+    listing = Choices(f.allowed)
 
     def parse(text: str, raw: object) -> int:
         number = _integral(raw)
@@ -204,7 +204,7 @@ def _enum_parser(f: Field) -> Callable[[str, object], int]:
             value = words.get(fold(text))
             if value is not None:
                 return value
-        raise _Invalid(f"is not one of: {listing}")
+        raise _Invalid(N_("is not one of: {=choices}", choices=listing))
 
     return parse
 
@@ -226,7 +226,7 @@ def parse_id(text: str, raw: object) -> str:
     if number is None and text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS:
         number = int(text)
     if number is None or not 1 <= number < 10**_ID_DIGITS:
-        raise _Invalid("is not an id: CallMarker ids are whole numbers from 1")
+        raise _Invalid(N_("is not an id: CallMarker ids are whole numbers from 1"))
     return str(number)
 
 
@@ -245,31 +245,33 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+")
 
 def parse_email(text: str, raw: object) -> str:
     if _EMAIL.fullmatch(text) is None:
-        raise _Invalid("is not an email address (name@example.com)")
+        raise _Invalid(N_("is not an email address (name@example.com)"))
     return text
 
 
 # --- hours -------------------------------------------------------------------------------------------
 
 _HOUR = re.compile(r"(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
-_HOUR_HELP = "write an hour of the day such as 8pm, 08:16 AM or 20:48"
+_HOUR_HELP = N_("write an hour of the day such as 8pm, 08:16 AM or 20:48")
 
 
 def _read_hour(text: str, *, bare: bool) -> tuple[int, int]:
     """(hour, minute) of ``8pm``, ``08:16 AM``, ``20:48``; a bare ``20`` only when ``bare``."""
     match = _HOUR.fullmatch(text)
     if match is None:
-        raise _Invalid(f"is not an hour: {_HOUR_HELP}")
+        raise _Invalid(N_("is not an hour: {=help}", help=_HOUR_HELP))
     hours, minutes, seconds, half = match.groups()
     if half is None and minutes is None and not bare:
-        raise _Invalid(f"is not an hour: {_HOUR_HELP}")
+        raise _Invalid(N_("is not an hour: {=help}", help=_HOUR_HELP))
     h, m = int(hours), int(minutes or 0)
     if half is not None:
         if not 1 <= h <= 12:
-            raise _Invalid(f"is not a real time: with am or pm the hour is 1 to 12 ({_HOUR_HELP})")
+            raise _Invalid(
+                N_("is not a real time: with am or pm the hour is 1 to 12 ({=help})", help=_HOUR_HELP)
+            )
         h = h % 12 + (12 if half in "pP" else 0)
     if h > 23 or m > 59 or (seconds is not None and int(seconds) > 59):
-        raise _Invalid(f"is not a real time: hours go from 0:00 to 23:59 ({_HOUR_HELP})")
+        raise _Invalid(N_("is not a real time: hours go from 0:00 to 23:59 ({=help})", help=_HOUR_HELP))
     return h, m
 
 
@@ -278,7 +280,7 @@ def parse_hour(text: str, raw: object) -> tuple[int, int]:
     value = _serial(text, raw)
     if value is not None:
         if not (math.isfinite(value) and 0 <= value < 1):
-            raise _Invalid(f"is a date, not an hour: {_HOUR_HELP}")
+            raise _Invalid(N_("is a date, not an hour: {=help}", help=_HOUR_HELP))
         minutes = min(round(value * 86400) // 60, 24 * 60 - 1)
         return divmod(minutes, 60)
     return _read_hour(text, bare=True)
@@ -324,9 +326,10 @@ class _DateParser:
     def __init__(self, locale: str) -> None:
         self.day_first = day_first(locale)
         slash = "24/10/2017" if self.day_first else "10/24/2017"
-        self.help = (
-            f"write it as 24-10-2017, 24.10.2017, 2017-10-24 or {slash}, optionally with a time "
-            "(24-10-2017 15:34, 24-10-2017 9:45 am), or as +2 hours, +1 day"
+        self.help = N_(
+            "write it as 24-10-2017, 24.10.2017, 2017-10-24 or {=slash}, optionally with a time "
+            "(24-10-2017 15:34, 24-10-2017 9:45 am), or as +2 hours, +1 day",
+            slash=slash,
         )
 
     def __call__(self, text: str, raw: object) -> str:
@@ -342,11 +345,11 @@ class _DateParser:
             count, unit = int(match[1]), _UNITS.get(match[2].casefold())
             if unit is not None and count >= 1:
                 return f"+{count} {unit}{'s' if count > 1 else ''}"
-        raise _Invalid(f"is not a date CallMarker understands: {self.help}")
+        raise _Invalid(N_("is not a date CallMarker understands: {=help}", help=self.help))
 
     def _from_serial(self, serial: float) -> str:
         if not math.isfinite(serial) or not 1 <= serial < 2958466:  # 1899-12-31 .. 9999-12-31
-            raise _Invalid(f"is not a date: {self.help}")
+            raise _Invalid(N_("is not a date: {=help}", help=self.help))
         days = math.floor(serial)
         seconds = round((serial - days) * 86400)
         if seconds >= 86400:
@@ -358,29 +361,39 @@ class _DateParser:
 
     def _written(self, first: str, sep: str, second: str, third: str, time: str | None) -> str:
         if len(first) == 4:
-            year, month, day, reading = first, second, third, "year-month-day"
+            year, month, day, reading = first, second, third, N_("year-month-day")
             if len(third) > 2:
-                raise _Invalid(f"is not a date CallMarker understands: {self.help}")
+                raise _Invalid(N_("is not a date CallMarker understands: {=help}", help=self.help))
         elif len(third) == 4 and len(first) <= 2:
             year = third
             if sep == "/" and not self.day_first:
-                month, day, reading = first, second, "month/day/year, as this spreadsheet's locale reads it"
+                month, day, reading = (
+                    first,
+                    second,
+                    N_("month/day/year, as this spreadsheet's locale reads it"),
+                )
             elif sep == "/":
-                day, month, reading = first, second, "day/month/year, as this spreadsheet's locale reads it"
+                day, month, reading = (
+                    first,
+                    second,
+                    N_("day/month/year, as this spreadsheet's locale reads it"),
+                )
             else:
-                day, month, reading = first, second, f"day{sep}month{sep}year"
+                day, month, reading = first, second, N_("day{=sep}month{=sep}year", sep=sep)
         else:
-            raise _Invalid(f"needs a year of four digits: {self.help}")
+            raise _Invalid(N_("needs a year of four digits: {=help}", help=self.help))
         try:
             when = date(int(year), int(month), int(day))
         except ValueError:
-            raise _Invalid(f"is not a real date (read as {reading})") from None
+            raise _Invalid(N_("is not a real date (read as {=reading})", reading=reading)) from None
         if time is None or not time.strip():
             return when.isoformat()
         try:
             hour, minute = _read_hour(time.strip(), bare=False)
         except _Invalid:
-            raise _Invalid(f"has a time that is not a real hour of the day: {self.help}") from None
+            raise _Invalid(
+                N_("has a time that is not a real hour of the day: {=help}", help=self.help)
+            ) from None
         return f"{when.isoformat()} {hour:02d}:{minute:02d}"
 
 
@@ -456,8 +469,10 @@ class _PhoneParser:
         phone = self._slow(digits if number is not None else text)
         if phone.country_code != self.country_code and not international:
             raise _Invalid(
-                f"is a number in {_country_of(phone.e164)}: turn on International to send numbers "
-                "from other countries"
+                N_(
+                    "is a number in {=country}: turn on International to send numbers from other countries",
+                    country=_country_of(phone.e164),
+                )
             )
         return phone
 
@@ -465,12 +480,14 @@ class _PhoneParser:
         try:
             parsed = phonenumbers.parse(text, self.region)
         except NumberParseException:
-            raise _Invalid("is not a phone number") from None
+            raise _Invalid(N_("is not a phone number")) from None
         if parsed.extension:
-            raise _Invalid("has an extension: CallMarker dials the number only, so leave the extension out")
+            raise _Invalid(
+                N_("has an extension: CallMarker dials the number only, so leave the extension out")
+            )
         if not phonenumbers.is_valid_number(parsed):
             where = _region_name(phonenumbers.region_code_for_country_code(parsed.country_code or 0))
-            raise _Invalid(f"is not a valid phone number for {where}")
+            raise _Invalid(N_("is not a valid phone number for {=country}", country=where))
         national = phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
         return Phone(
             national="".join(ch for ch in national if ch.isdigit()),
@@ -479,33 +496,50 @@ class _PhoneParser:
         )
 
 
-# English names of the countries whose numbers sheets here hold most. phonenumbers' geocoder knows
+# The names of the countries whose numbers sheets here hold most. phonenumbers' geocoder knows
 # every country in every language, but loading it costs about 100 MB: others are named by their code.
-_COUNTRY_NAMES: Mapping[str, str] = {
-    "IL": "Israel", "PS": "the Palestinian territories", "US": "the United States", "CA": "Canada",
-    "GB": "the United Kingdom", "IE": "Ireland", "FR": "France", "DE": "Germany", "IT": "Italy",
-    "ES": "Spain", "PT": "Portugal", "NL": "the Netherlands", "BE": "Belgium", "CH": "Switzerland",
-    "AT": "Austria", "SE": "Sweden", "NO": "Norway", "DK": "Denmark", "FI": "Finland", "PL": "Poland",
-    "CZ": "Czechia", "HU": "Hungary", "RO": "Romania", "GR": "Greece", "CY": "Cyprus", "TR": "Turkey",
-    "RU": "Russia", "UA": "Ukraine", "BY": "Belarus", "GE": "Georgia", "AZ": "Azerbaijan",
-    "KZ": "Kazakhstan", "EG": "Egypt", "JO": "Jordan", "AE": "the United Arab Emirates", "MA": "Morocco",
-    "ET": "Ethiopia", "ZA": "South Africa", "IN": "India", "TH": "Thailand", "PH": "the Philippines",
-    "CN": "China", "JP": "Japan", "AU": "Australia", "NZ": "New Zealand", "BR": "Brazil",
-    "AR": "Argentina", "MX": "Mexico",
+_COUNTRY_NAMES: Mapping[str, Text] = {
+    "IL": N_("Israel"), "PS": N_("the Palestinian territories"), "US": N_("the United States"),
+    "CA": N_("Canada"), "GB": N_("the United Kingdom"), "IE": N_("Ireland"), "FR": N_("France"),
+    "DE": N_("Germany"), "IT": N_("Italy"), "ES": N_("Spain"), "PT": N_("Portugal"),
+    "NL": N_("the Netherlands"), "BE": N_("Belgium"), "CH": N_("Switzerland"), "AT": N_("Austria"),
+    "SE": N_("Sweden"), "NO": N_("Norway"), "DK": N_("Denmark"), "FI": N_("Finland"), "PL": N_("Poland"),
+    "CZ": N_("Czechia"), "HU": N_("Hungary"), "RO": N_("Romania"), "GR": N_("Greece"),
+    "CY": N_("Cyprus"), "TR": N_("Turkey"), "RU": N_("Russia"), "UA": N_("Ukraine"), "BY": N_("Belarus"),
+    "GE": N_("Georgia"), "AZ": N_("Azerbaijan"), "KZ": N_("Kazakhstan"), "EG": N_("Egypt"),
+    "JO": N_("Jordan"), "AE": N_("the United Arab Emirates"), "MA": N_("Morocco"), "ET": N_("Ethiopia"),
+    "ZA": N_("South Africa"), "IN": N_("India"), "TH": N_("Thailand"), "PH": N_("the Philippines"),
+    "CN": N_("China"), "JP": N_("Japan"), "AU": N_("Australia"), "NZ": N_("New Zealand"),
+    "BR": N_("Brazil"), "AR": N_("Argentina"), "MX": N_("Mexico"),
 }  # fmt: skip
 
 
-def _region_name(region: str) -> str:
+def _region_name(region: str) -> Text:
     if region in _COUNTRY_NAMES:
         return _COUNTRY_NAMES[region]
-    return f"the region {region}" if region and region != "ZZ" else "its country"
+    return N_("the region {region}", region=region) if region and region != "ZZ" else N_("its country")
 
 
-def _country_of(e164: str) -> str:
+def country_name(region: str, t: Translator = ENGLISH) -> str:
+    """A country's name in the translator's language, from its two-letter code."""
+    return _region_name(region)(t)
+
+
+def field_label(name: str, t: Translator = ENGLISH) -> str:
+    """A CallMarker field's label in the translator's language: "Phone", "Custom field 12"."""
+    kind, _, number = name.rpartition("_")
+    if kind == "custom_field" and number.isdigit():
+        return t("Custom field {=id}", id=number)
+    if kind == "product_field" and number.isdigit():
+        return t("Product field {=id}", id=number)
+    return t.word(field_for(name).label)
+
+
+def _country_of(e164: str) -> Text:
     try:
         parsed = phonenumbers.parse(e164)
     except NumberParseException:
-        return "its country"
+        return N_("its country")
     return _region_name(phonenumbers.region_code_for_number(parsed) or "")
 
 
@@ -529,8 +563,11 @@ def _is_id(value: str | None) -> bool:
     return value is not None and value.isascii() and value.isdigit() and int(value) > 0
 
 
-def check_job_options(options: JobOptions, headers: HeaderMap | None = None) -> list[str]:
-    """Problems with the sidebar's options that stop the whole job, in words a user understands.
+def check_job_options(
+    options: JobOptions, headers: HeaderMap | None = None, t: Translator = ENGLISH
+) -> list[str]:
+    """Problems with the sidebar's options that stop the whole job, in words a user understands (in the
+    language of ``t``).
 
     With ``headers``, a campaign (or override) column may supply what an option needs row by row;
     those rows are then checked one by one by ``validate_rows``.
@@ -540,26 +577,41 @@ def check_job_options(options: JobOptions, headers: HeaderMap | None = None) -> 
     override_column = headers is not None and "override" in headers
     has_campaign = bool(options.campaign) or campaign_column
     if options.campaign and not _is_id(options.campaign):
-        problems.append(f'Campaign "{options.campaign}" is not a campaign id: ids are whole numbers from 1.')
+        problems.append(
+            t(
+                'Campaign "{campaign}" is not a campaign id: ids are whole numbers from 1.',
+                campaign=options.campaign,
+            )
+        )
     if options.agent_name and not has_campaign:
         problems.append(
-            f'The agent "{options.agent_name}" takes effect only with a campaign: choose a campaign.'
+            t(
+                'The agent "{agent}" takes effect only with a campaign: choose a campaign.',
+                agent=options.agent_name,
+            )
         )
     if options.unique and not has_campaign:
-        problems.append("Unique (remove from all other campaigns) needs a campaign: choose a campaign.")
+        problems.append(t("Unique (remove from all other campaigns) needs a campaign: choose a campaign."))
     if options.unique and not (options.override or override_column):
         problems.append(
-            "Unique (remove from all other campaigns) needs Override (update existing customers)."
+            t("Unique (remove from all other campaigns) needs Override (update existing customers).")
         )
     if options.remove and not has_campaign:
-        problems.append("Remove takes customers out of a campaign: choose the campaign.")
+        problems.append(t("Remove takes customers out of a campaign: choose the campaign."))
     if options.status is not None and options.status not in STATUS_VALUES:
-        listing = ", ".join(f"{value} {names[0]}" for value, names in STATUS_VALUES.items())
-        problems.append(f"Status {options.status} is not one of: {listing}.")
+        problems.append(
+            t(
+                "Status {status} is not one of: {=choices}.",
+                status=options.status,
+                choices=Choices(STATUS_VALUES),
+            )
+        )
     if options.default_region not in phonenumbers.SUPPORTED_REGIONS:
-        problems.append(f'"{options.default_region}" is not a country code such as IL or US.')
+        problems.append(
+            t('"{region}" is not a country code such as IL or US.', region=options.default_region)
+        )
     if options.time_zone not in _time_zones():
-        problems.append(f'"{options.time_zone}" is not a time zone such as Asia/Jerusalem.')
+        problems.append(t('"{zone}" is not a time zone such as Asia/Jerusalem.', zone=options.time_zone))
     return problems
 
 
@@ -587,9 +639,10 @@ class _Column:
 class _RowValidator:
     """Everything about a job that does not change from row to row, worked out once."""
 
-    def __init__(self, headers: HeaderMap, options: JobOptions) -> None:
+    def __init__(self, headers: HeaderMap, options: JobOptions, t: Translator = ENGLISH) -> None:
         self.headers = headers
         self.options = options
+        self.t = t
         self.job_request = options.request_options()
         self.phone = _phone_parser(options.default_region)
         self.number_index = headers.fields["number"]
@@ -632,8 +685,12 @@ class _RowValidator:
         texts = [t.strip(_TRIM) if isinstance(t, str) else "" if t is None else str(t) for t in formatted]
         width_f, width_r = len(texts), len(raw)
 
-        def fail(header: str | None, text: str | None, reason: str) -> None:
-            message = f'{isolate(header or "")} "{quoted(text)}" {reason}' if text is not None else reason
+        def fail(header: str | None, text: str | None, reason: Text) -> None:
+            # The column travels apart from the message, which quotes the value and never names it.
+            t = self.t
+            message = (
+                t('"{value}" {=reason}', value=quoted(text), reason=reason) if text is not None else reason(t)
+            )
             errors.append(RowError(row, header, message))
 
         given: dict[str, str] = {}  # field -> the text of its cell, for messages
@@ -673,7 +730,7 @@ class _RowValidator:
         phone: Phone | None = None
         found = cell(self.number_index, "number", self.number_header)
         if found is None and "number" not in bad:
-            fail(self.number_header, None, f"{self.number_header} is empty: every customer needs a number")
+            fail(self.number_header, None, N_("empty: every customer needs a phone number"))
         elif found is not None:
             try:
                 phone = self.phone(*found, international=international)
@@ -741,68 +798,93 @@ class _RowValidator:
         hours: Mapping[str, tuple[int, int]],
         given: Mapping[str, str],
         bad: set[str],
-        fail: Callable[[str | None, str | None, str], None],
+        fail: Callable[[str | None, str | None, Text], None],
     ) -> None:
         """The rules between fields: what needs a campaign, override, a product, an opportunity status."""
         job = self.options
         header = self.header_of.get
         campaign_header = header("campaign")
-        where = "choose a campaign in the sidebar" + (
-            f" or fill {campaign_header}" if campaign_header else ""
+        where = (
+            N_("choose a campaign in the sidebar or fill {column}", column=campaign_header)
+            if campaign_header
+            else N_("choose a campaign in the sidebar")
         )
         if "remove" in request and request["remove"] != job.remove:
             if request["remove"]:
-                reason = (
+                reason = N_(
                     "asks to remove this customer from the campaign, but removing is chosen for the whole "
                     "upload: turn on Remove in the sidebar, or clear the cell"
                 )
             else:
-                reason = "says not to remove, but this upload removes customers: leave this row out of it"
+                reason = N_("says not to remove, but this upload removes customers: leave this row out of it")
             fail(header("remove"), given["remove"], reason)
         if not options.campaign and "campaign" not in bad:
             if "agent_name" in customer:
                 fail(
-                    header("agent_name"), given["agent_name"], f"takes effect only within a campaign: {where}"
+                    header("agent_name"),
+                    given["agent_name"],
+                    N_("takes effect only within a campaign: {=where}", where=where),
                 )
             elif job.agent_name:
                 fail(
-                    campaign_header, None, f"The agent {job.agent_name} works only within a campaign: {where}"
+                    campaign_header,
+                    None,
+                    N_(
+                        "The agent {agent} works only within a campaign: {=where}",
+                        agent=job.agent_name,
+                        where=where,
+                    ),
                 )
             if options.unique:
                 if "unique" in given:
-                    fail(header("unique"), given["unique"], f"needs a campaign: {where}")
+                    fail(header("unique"), given["unique"], N_("needs a campaign: {=where}", where=where))
                 else:
-                    fail(campaign_header, None, f"Unique (chosen in the sidebar) needs a campaign: {where}")
+                    fail(
+                        campaign_header,
+                        None,
+                        N_("Unique (chosen in the sidebar) needs a campaign: {=where}", where=where),
+                    )
             if job.remove:
-                fail(campaign_header, None, f"Remove needs the campaign to remove customers from: {where}")
+                fail(
+                    campaign_header,
+                    None,
+                    N_("Remove needs the campaign to remove customers from: {=where}", where=where),
+                )
         if options.unique and not options.override and not bad & {"override", "unique"}:
             if "unique" in given:
-                fail(header("unique"), given["unique"], "needs Override on too (update existing customers)")
+                fail(
+                    header("unique"), given["unique"], N_("needs Override on too (update existing customers)")
+                )
             elif "override" in given:
                 fail(
                     header("override"),
                     given["override"],
-                    "is off, but Unique (chosen in the sidebar) needs it on",
+                    N_("is off, but Unique (chosen in the sidebar) needs it on"),
                 )
             else:
-                fail(header("override"), None, "Unique (remove from other campaigns) needs Override on")
+                fail(header("override"), None, N_("Unique (remove from other campaigns) needs Override on"))
         if "product_id" not in customer and "product_id" not in bad:
-            product = header("product_id") or "Product id"
+            product = header("product_id") or field_label("product_id", self.t)
             orphans = [name for name in self.product_fields if name in customer]
             if orphans:  # one cause, one message: the first such column, naming the others
-                others = "".join(f", {header(name)}" for name in orphans[1:])
+                others = self.t.word(", ").join(isolate(str(header(name))) for name in orphans[1:])
                 fail(
                     header(orphans[0]),
                     given[orphans[0]],
-                    f"belongs to a product's opportunity{' (so do' + others[1:] + ')' if others else ''}: "
-                    f"fill {product} too",
+                    N_(
+                        "belongs to a product's opportunity (so do {=others}): fill {product} too",
+                        others=others,
+                        product=product,
+                    )
+                    if others
+                    else N_("belongs to a product's opportunity: fill {product} too", product=product),
                 )
         if "opportunity_status" in customer and "opportunity_agent_name" not in (*customer, *bad):
-            agent = header("opportunity_agent_name") or "Opportunity agent"
+            agent = header("opportunity_agent_name") or field_label("opportunity_agent_name", self.t)
             fail(
                 header("opportunity_status"),
                 given["opportunity_status"],
-                f"closes the opportunity, which needs {agent} too",
+                N_("closes the opportunity, which needs {column} too", column=agent),
             )
         if (
             _REASON in customer
@@ -810,38 +892,53 @@ class _RowValidator:
             and "opportunity_status" not in bad
             and customer.get("opportunity_status") != 3
         ):
-            status = header("opportunity_status") or "Opportunity status"
-            fail(header(_REASON), given[_REASON], f"goes only with {status} 3 (Not purchased)")
+            status = header("opportunity_status") or field_label("opportunity_status", self.t)
+            fail(
+                header(_REASON),
+                given[_REASON],
+                N_("goes only with {column} 3 (Not purchased)", column=status),
+            )
         if "min_hour" in hours and "max_hour" in hours and hours["min_hour"] > hours["max_hour"]:
             fail(
-                header("min_hour"), given["min_hour"], f'is after {header("max_hour")} "{given["max_hour"]}"'
+                header("min_hour"),
+                given["min_hour"],
+                N_('is after {column} "{value}"', column=header("max_hour"), value=quoted(given["max_hour"])),
             )
 
 
 @lru_cache(maxsize=8)
-def _validator(headers: HeaderMap, options: JobOptions) -> _RowValidator:
-    return _RowValidator(headers, options)
+def _validator(headers: HeaderMap, options: JobOptions, t: Translator = ENGLISH) -> _RowValidator:
+    return _RowValidator(headers, options, t)
 
 
-def validate_row(
-    row: int, formatted: Sequence[str], raw: Sequence[object], headers: HeaderMap, options: JobOptions
+def validate_row(  # noqa: PLR0917 - the row's cells, then how to read them, as validate_rows takes them
+    row: int,
+    formatted: Sequence[str],
+    raw: Sequence[object],
+    headers: HeaderMap,
+    options: JobOptions,
+    t: Translator = ENGLISH,
 ) -> UploadItem | list[RowError]:
-    """One row -> a customer ready to send, or every error of the row (each naming its column).
+    """One row -> a customer ready to send, or every error of the row (each with its column), its
+    messages in the language of ``t``.
 
     Checks the row on its own; ``validate_rows`` also finds a number repeated within the job.
     """
-    return _validator(headers, options).validate(row, formatted, raw)[0]
+    return _validator(headers, options, t).validate(row, formatted, raw)[0]
 
 
 def validate_rows(
-    rows: Iterable[tuple[int, Sequence[str], Sequence[object]]], headers: HeaderMap, options: JobOptions
+    rows: Iterable[tuple[int, Sequence[str], Sequence[object]]],
+    headers: HeaderMap,
+    options: JobOptions,
+    t: Translator = ENGLISH,
 ) -> Iterator[UploadItem | list[RowError]]:
     """Each row as ``validate_row`` does, in order, and a number already on an earlier row is an error.
 
     Repeats are looked for among rows sent with the same request options: the same customer may be
     added to two campaigns by two rows, but not twice to one.
     """
-    validator = _validator(headers, options)
+    validator = _validator(headers, options, t)
     seen: dict[tuple[RequestOptions, str], int] = {}
     default_code = validator.phone.country_code
     for row, formatted, raw in rows:
@@ -853,8 +950,7 @@ def validate_rows(
                 error = RowError(
                     row,
                     validator.number_header,
-                    f"{isolate(validator.number_header)} {_display(phone, default_code)} "
-                    f"is already on row {first}",
+                    t("{number} is already on row {=row}", number=_display(phone, default_code), row=first),
                 )
                 result = [*result, error] if isinstance(result, list) else [error]
         yield result

@@ -224,3 +224,23 @@ test('a preview that does not give its numbers is refused as a whole; its lists 
     { name: 'campaign', label: 'Campaign', value: null, text: '' },
   ]);
 });
+
+test('the failures the function names are each explained in words, with what to do, in both languages', () => {
+  const named = (status, code, message, locale) => {
+    const { user, addIn } = noCard({ locale, handler: () => ({ status: code, json: { error: { code, status, message } } }) });
+    user.select('A2:A5');
+    addIn.uploadSelectedRows();
+    return visible(user.log.alerts[0].prompt);
+  };
+  assert.match(named('cursor_invalid', 400, 'cursor is not one this function gave you'),
+    /^This job cannot go on from where it stopped.*The service said: "cursor is not one this function gave you".*use "Upload all pending rows" to send the rest\.$/);
+  assert.match(named('sheets_token_mismatch', 403, 'another account'), /Reload the spreadsheet, signed in with one Google account only/);
+  assert.match(named('sheets_api_disabled', 403, 'not enabled'), /Google Sheets API is not enabled in the add-in's Cloud project.*APIs & Services > Library/);
+  assert.match(named('cursor_too_large', 413, 'too big'), /too many separate ranges.*"Upload all pending rows" to go on/);
+  assert.match(named('body_too_large', 413, 'over 256 kB'), /too scattered to send in one request.*Select fewer, larger ranges/);
+  assert.match(named('callmarker_unreadable', 502, 'HTML page'), /cannot read, so nothing more was sent.*safe to send again/);
+  assert.match(named('cursor_invalid', 400, 'x', 'iw'), /^אי אפשר להמשיך את העבודה הזאת.*"העלאת כל השורות הממתינות"/);
+  assert.match(named('body_too_large', 413, 'x', 'iw'), /^הבחירה מפוזרת מכדי לשלוח אותה בבקשה אחת/);
+  // a name the add-in does not know is heard by its HTTP code, as before
+  assert.match(named('some_new_status', 413, 'x'), /^Too many rows for one job\./);
+});

@@ -1,5 +1,5 @@
 'use strict';
-/* global window */
+/* global window, document */
 // "Test connection" in the add-in: the request it makes, the checklist it shows (rendered in headless
 // Chromium), and what it says when the function is never reached or Cloud Run refuses the call first.
 
@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { scenario } = require('./addin');
+const { scenario, visible } = require('./addin');
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'];
@@ -41,33 +41,35 @@ test.after(async () => {
 });
 
 /** Runs "Test connection" against the given answers; the dialog it opened, rendered, as a user reads it. */
-async function testConnection(options) {
+async function testConnection(options, expectedTitle = 'CallMarker: test connection') {
   const { user, addIn } = scenario(options);
   addIn.testConnection();
   assert.equal(user.log.dialogs.length, 1);
   const { output, title, modal } = user.log.dialogs[0];
-  assert.equal(title, 'CallMarker: test connection');
+  assert.equal(title, expectedTitle);
   assert.equal(modal, true);
   const page = await browser.newPage();
   await page.setContent(output.getContent());
   // google.script.host, as the dialog's frame has it
   await page.evaluate(() => { window.google = { script: { host: { close: () => { window.closedByHost = true; } } } }; });
-  const lines = await page.$$eval('#checks li', (items) => items.map((li) => ({
+  const lines = (await page.$$eval('#checks li', (items) => items.map((li) => ({
     state: li.className,
     text: [...li.children].map((c) => c.textContent),
-  })));
+  })))).map((line) => ({ ...line, text: line.text.map(visible) }));
   const summary = await page.textContent('#summary');
+  const direction = await page.evaluate(() => document.documentElement.dir);
+  const close = await page.textContent('#close');
   await page.click('#close');
   const closed = await page.evaluate(() => window.closedByHost === true);
   await page.close();
-  return { user, lines, summary, closed };
+  return { user, lines, summary, closed, direction, close };
 }
 
 test('the request: the diagnose action for this spreadsheet and sheet, with the ID token for Cloud Run and the function', async () => {
   const { user } = await testConnection({ answers: [{ status: 200, json: CHECKLIST }] });
   const [request] = user.log.requests;
   assert.equal(request.method, 'POST');
-  assert.deepEqual(request.json, { action: 'diagnose', spreadsheet_id: 'sheet-abc123', sheet_id: 1204 });
+  assert.deepEqual(request.json, { action: 'diagnose', spreadsheet_id: 'sheet-abc123', sheet_id: 1204, lang: 'en' });
   assert.equal(request.headers.Authorization, `Bearer ${user.idToken()}`);
   assert.equal(request.headers['X-Serverless-Authorization'], `Bearer ${user.idToken()}`);
   assert.equal(request.headers['X-Sheets-Token'], user.oauthToken);
@@ -113,4 +115,19 @@ test('no function address, or no answer at all: one failed line that says what t
   const down = await testConnection({ handler: () => { throw new Error('DNS error'); } });
   assert.equal(down.lines[0].state, 'failed');
   assert.match(down.lines[0].text[2], /^No answer from https:/);
+});
+
+test('in Hebrew: the dialog reads right to left, its own lines and words in Hebrew, the function\'s lines set apart', async () => {
+  const hebrew = await testConnection({ locale: 'iw', answers: [{ status: 200, json: CHECKLIST }] }, 'CallMarker: בדיקת חיבור');
+  assert.equal(hebrew.user.log.requests[0].json.lang, 'he');
+  assert.equal(hebrew.direction, 'rtl');
+  assert.equal(hebrew.close, 'סגירה');
+  assert.equal(hebrew.summary, 'שורה אחת דורשת טיפול.');
+  assert.deepEqual(hebrew.lines[0].text.slice(0, 2), ['✓', 'כתובת הפונקציה']);
+  assert.match(hebrew.lines[2].text[3], /^תיקון: Enable it: /);
+
+  const refused = await testConnection({ locale: 'iw', answers: [{ status: 403, body: '<html>403</html>' }] }, 'CallMarker: בדיקת חיבור');
+  assert.equal(refused.lines[1].text[1], 'הגעה לפונקציה');
+  assert.match(refused.lines[1].text[2], /^הקריאה נדחתה עם HTTP 403 לפני שהפונקציה יכלה לענות\. Cloud Run אומר ש-/);
+  assert.match(refused.lines[1].text[3], /Cloud Run Invoker/);
 });

@@ -6,8 +6,8 @@
 // one tab while Yossi uploads all of another tab; Yossi's sidebar is closed half-way, and Rivka takes
 // his stale lease over, once she confirms, to upload the rest of his tab.
 //
-// The pre-flight card needs the function's preview action; these users skip the card (a preference),
-// and the card is tested with the fakes (card.test.js) and in Chromium (sidebar.test.js).
+// These users skip the pre-flight card (a preference) for their first jobs; then Dana uploads the rest of
+// her tab through the card: the function's preview over HTTP, then Send.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -59,6 +59,9 @@ const WORDS = {
       'the sidebar running it was probably closed\\. Take it over\\?'),
     takenBy: (tab) => `Rivka took over "${tab}", so this job stopped. The rows it finished keep their status.`,
     lost: (tab) => `This job no longer holds "${tab}", so it stopped. The rows it finished keep their status.`,
+    repeated: /is already on row \d+$/,
+    // the function's own words in a message cell, outside the values it quotes
+    ownWords: /^[^\u0590-\u05FF]*[A-Za-z][^\u0590-\u05FF]*$/,
   },
   he: {
     locale: 'iw',
@@ -69,6 +72,8 @@ const WORDS = {
       'כנראה שהחלונית שהריצה אותה נסגרה\\. להשתלט עליה\\?'),
     takenBy: (tab) => `הגיליון "${tab}" עבר לעבודה של Rivka, ולכן העבודה הזאת נעצרה. השורות שהיא סיימה שומרות על הסטטוס שלהן.`,
     lost: (tab) => `העבודה הזאת כבר לא מחזיקה בגיליון "${tab}", ולכן נעצרה. השורות שהיא סיימה שומרות על הסטטוס שלהן.`,
+    repeated: /כבר מופיע בשורה \d+$/,
+    ownWords: /[\u0590-\u05FF]/,
   },
 };
 
@@ -101,8 +106,16 @@ function expectedStatus(row, inJob = () => true) {
   return row.valid ? 'uploaded' : 'invalid';
 }
 
-/** Rows whose status is not what it should be, and the invalid rows whose message does not say why. */
-function wrongRows(expected, rows, column, inJob) {
+/** A message cell without the values it quotes (each between FSI and PDI): the function's own words. */
+function ownWords(message) {
+  return message.replace(/\u2068[^\u2069]*\u2069/g, '');
+}
+
+/**
+ * Rows whose status is not what it should be, and the invalid rows whose message does not say why, in
+ * the job's language.
+ */
+function wrongRows(expected, rows, column, inJob, words) {
   const wrong = [];
   let invalid = 0;
   for (const row of expected) {
@@ -117,11 +130,14 @@ function wrongRows(expected, rows, column, inJob) {
       wrong.push(`row ${row.row} (${row.kind}): "${status}" ${message}`);
     } else if (want === 'invalid') {
       invalid += 1;
-      if (row.kind !== 'phone_repeated' && !message.includes(row.column)) {
-        wrong.push(`row ${row.row} (${row.kind}): the message does not name ${row.column}: ${message}`);
+      if (row.kind !== 'phone_repeated' && !message.includes(`\u2068${row.column}\u2069: `)) {
+        wrong.push(`row ${row.row} (${row.kind}): the message does not name ${row.column} first: ${message}`);
       }
-      if (row.kind === 'phone_repeated' && !/is already on row \d+/.test(message)) {
+      if (row.kind === 'phone_repeated' && !words.repeated.test(message)) {
         wrong.push(`row ${row.row}: the message does not say where the number is already: ${message}`);
+      }
+      if (!words.ownWords.test(ownWords(message))) {
+        wrong.push(`row ${row.row}: the message is not in the job's language: ${message}`);
       }
     }
   }
@@ -155,13 +171,39 @@ function direction(text) {
   return hebrew > latin ? 'rtl' : 'ltr';
 }
 
+/** A Sheets API Color ({red, green, blue} from 0 to 1, a channel left out when 0) as CSS. */
+function cssColour(colour) {
+  const channel = (name) => Math.round(255 * ((colour && colour[name]) || 0));
+  return `rgb(${channel('red')}, ${channel('green')}, ${channel('blue')})`;
+}
+
+/**
+ * The style the sheet's conditional formatting gives a cell, as Sheets applies it: the first rule (in
+ * the sheet's order) whose range holds the cell and whose condition its value meets. Only the
+ * conditions this project's rules use (TEXT_EQ) are read; any other rule is left out of the picture.
+ */
+function conditionalStyle(rules, row, col, text) {
+  for (const rule of rules) {
+    const inRange = rule.ranges.some((r) => row >= (r.startRowIndex || 0) && (r.endRowIndex === undefined || row < r.endRowIndex) &&
+      col >= (r.startColumnIndex || 0) && (r.endColumnIndex === undefined || col < r.endColumnIndex));
+    const condition = rule.booleanRule && rule.booleanRule.condition;
+    if (inRange && condition && condition.type === 'TEXT_EQ' && String(text).toLowerCase() === String(condition.values[0].userEnteredValue).toLowerCase()) {
+      const format = rule.booleanRule.format || {};
+      const text = format.textFormat && format.textFormat.foregroundColor;
+      return `background:${cssColour(format.backgroundColor)};${text ? `color:${cssColour(text)};` : ''}`;
+    }
+  }
+  return '';
+}
+
 /**
  * A Google Sheets grid of the given cells: column letters, row numbers, gridlines, numbers to the
- * right, text in its own direction (Hebrew right to left), status cells tinted by status. Columns
- * not in `widths` are hidden, shown as Sheets shows hidden columns: a narrow marker.
- * @param {{ formatted: string[][], raw: unknown[][], widths: Record<number, number>, statusColumn: number, title: string }} sheet
+ * right, text in its own direction (Hebrew right to left), each cell coloured by the sheet's own
+ * conditional formatting rules, read from the Sheets emulator. Columns not in `widths` are hidden,
+ * shown as Sheets shows hidden columns: a narrow marker.
+ * @param {{ formatted: string[][], raw: unknown[][], widths: Record<number, number>, rules: any[], title: string }} sheet
  */
-function sheetGridHtml({ formatted, raw, widths, statusColumn, title }) {
+function sheetGridHtml({ formatted, raw, widths, rules, title }) {
   const width = Math.max(...formatted.map((row) => row.length));
   const spans = []; // runs of visible columns and of hidden ones, left to right
   for (let c = 0; c < width; c += 1) {
@@ -188,10 +230,8 @@ function sheetGridHtml({ formatted, raw, widths, statusColumn, title }) {
       } else if (typeof value === 'boolean') {
         classes.push('boolean');
       }
-      if (c === statusColumn && r > 0 && text) {
-        classes.push(`status-${String(text).replace(/[^a-z]/g, '')}`);
-      }
-      return `<td dir="${direction(text)}" class="${classes.join(' ')}">${escapeHtml(text)}</td>`;
+      const style = text ? conditionalStyle(rules, r, c, text) : '';
+      return `<td dir="${direction(text)}" class="${classes.join(' ')}" style="${style}">${escapeHtml(text)}</td>`;
     })));
     return `<tr class="${r === 0 ? 'frozen' : ''}"><th class="row">${r + 1}</th>${cells.join('')}</tr>`;
   });
@@ -208,10 +248,6 @@ function sheetGridHtml({ formatted, raw, widths, statusColumn, title }) {
     tr.frozen td, tr.frozen th { border-bottom: 3px solid #c4c7c5; font-weight: bold; }
     td.number { text-align: right; }
     td.boolean { text-align: center; }
-    td.status-uploaded { background: #e6f4ea; color: #137333; }
-    td.status-invalid { background: #fce8e6; color: #c5221f; }
-    td.status-rejected { background: #fef7e0; color: #b06000; }
-    td.status-failed { background: #fef7e0; color: #b06000; }
     #tabs { background: #f1f3f4; border-top: 1px solid #c4c7c5; padding: 0 0 0 52px; height: 30px; }
     #tabs span { display: inline-block; height: 29px; line-height: 29px; padding: 0 18px; background: #e1e9f7;
       color: #0b57d0; font-weight: bold; }
@@ -412,7 +448,7 @@ for (const lang of ['he', 'en']) {
     });
 
     test('every selected row of Dana\'s tab has its own status: uploaded, or invalid naming the column to fix', () => {
-      const { wrong, invalid } = wrongRows(info.expected, finalSheet.first.formatted, column, isSelected);
+      const { wrong, invalid } = wrongRows(info.expected, finalSheet.first.formatted, column, isSelected, words);
       assert.deepEqual(wrong.slice(0, 10), []);
       assert.ok(invalid > 100, `invalid rows were among the selection (${invalid})`);
       const repeatsOfUnselected = info.expected.filter((row) => isSelected(row.row) && row.kind === 'phone_repeated' &&
@@ -433,7 +469,7 @@ for (const lang of ['he', 'en']) {
     });
 
     test('every row of the second tab ends with its status, between Yossi\'s job and Rivka\'s', () => {
-      const { wrong, invalid } = wrongRows(info.second_tab.expected, finalSheet.second.formatted, secondColumn, () => true);
+      const { wrong, invalid } = wrongRows(info.second_tab.expected, finalSheet.second.formatted, secondColumn, () => true, words);
       assert.deepEqual(wrong.slice(0, 10), []);
       assert.ok(invalid > 50, `invalid rows (${invalid})`);
       const statuses = finalSheet.second.formatted.slice(1).map((row) => row[secondColumn.status]);
@@ -481,6 +517,63 @@ for (const lang of ['he', 'en']) {
       assert.ok(!everything.includes(info.id_token.split('.')[2]), 'not even the signature');
     });
 
+    test('the rest of Dana\'s tab goes through the pre-flight card: the function\'s preview over HTTP, then Send; ' +
+      'the status column is coloured and its problem rows have a filter view', () => {
+      const uploadedBefore = finalSheet.first.formatted.slice(1).filter((row) => row[column.status] === 'uploaded').length;
+      dana.user.userProperties.setProperty('callmarker.preferences', JSON.stringify({ language: '', skip_card_up_to: 0 }));
+      const asked = dana.user.log.requests.length;
+      dana.addIn.uploadPendingRows();
+      const previewRequest = dana.user.log.requests[asked];
+      assert.equal(dana.user.log.requests.length, asked + 1, 'the preview alone: nothing is sent before Send');
+      assert.deepEqual([previewRequest.json.action, previewRequest.json.preview_action, previewRequest.json.mode, previewRequest.json.lang],
+        ['preview', 'upload', 'pending', lang]);
+      const state = sidebarState(dana.user.log.sidebars.at(-1));
+      assert.equal(state.view, 'preflight');
+      const card = state.card;
+      const fact = (name) => Number((card.facts.find((f) => f.name === name) || { count: '0' }).count.replace(/,/g, ''));
+      assert.equal(fact('skipped'), uploadedBefore, 'rows uploaded before and unchanged are left alone');
+      assert.ok(fact('to_send') > 0 && fact('invalid') > 0, JSON.stringify(card.facts));
+      assert.ok(card.columns.some((c) => c.column === 'טלפון'), 'each column with its CallMarker field');
+      assert.ok(card.options.some((o) => visible(o.text).includes('11')), 'the campaign');
+      assert.ok(card.errors.length > 0 && card.errors.every((e) => e.row > 1));
+      assert.equal(card.can_send, true);
+
+      const sent = plain(dana.addIn.sendJob(state.job, null));
+      assert.equal(sent.confirm, null);
+      let step = plain(dana.addIn.runStep(sent.job));
+      while (!step.answer.done) {
+        clock.advance(20 * 1000);
+        step = plain(dana.addIn.runStep(step.job));
+      }
+      assert.equal(step.answer.counts.uploaded, fact('to_send'), 'the card said how many would be uploaded');
+      assert.equal(step.answer.counts.skipped, fact('skipped'));
+
+      const tab = sources.first.values('FORMATTED_VALUE');
+      const statuses = tab.slice(1).map((row) => row[column.status]).filter(Boolean);
+      assert.equal(statuses.length, info.expected.length, 'every row of the tab has its status now');
+      assert.deepEqual([...new Set(statuses)].sort(), ['invalid', 'uploaded']);
+
+      const response = httpTransport()({
+        url: `${info.sheets_url}/v4/spreadsheets/${info.spreadsheet_id}?fields=sheets(properties.sheetId,conditionalFormats,filterViews)`,
+        method: 'GET', headers: { Authorization: `Bearer ${info.sheets_token}` }, payload: undefined,
+      });
+      assert.equal(response.status, 200, response.body);
+      const sheet = JSON.parse(response.body).sheets.find((s) => (s.properties.sheetId || 0) === info.sheet_id);
+      const colours = {};
+      for (const rule of sheet.conditionalFormats) {
+        assert.deepEqual(rule.ranges.map((r) => [r.startColumnIndex, r.endColumnIndex]), [[column.status, column.status + 1]]);
+        colours[rule.booleanRule.condition.values[0].userEnteredValue] = rule.booleanRule.format.backgroundColor;
+      }
+      assert.deepEqual(Object.keys(colours).sort(), ['failed', 'invalid', 'rejected', 'removed', 'sent', 'uploaded']);
+      assert.ok(colours.uploaded.green > colours.uploaded.red && colours.invalid.red > colours.invalid.green, 'green and red');
+      const [view] = sheet.filterViews;
+      assert.equal(view.title, 'CallMarker: problem rows');
+      assert.equal(view.filterSpecs[0].columnIndex, column.status);
+      assert.equal(step.answer.problem_rows_url,
+        `https://docs.google.com/spreadsheets/d/${info.spreadsheet_id}/edit#gid=${info.sheet_id}&fvid=${view.filterViewId}`);
+      assert.equal(document.documentProperties.getProperty(`callmarker.lease.${info.sheet_id}`), null);
+    });
+
     if (lang === 'en') {
       test('the sheet as the user sees it afterwards, pictured for the docs', async () => {
         const finalFirst = finalSheet.first;
@@ -498,13 +591,22 @@ for (const lang of ['he', 'en']) {
           }
         });
         assert.equal(Object.keys(widths).length, Object.keys(shown).length, 'every column to show is in the sheet');
+        const response = httpTransport()({
+          url: `${info.sheets_url}/v4/spreadsheets/${info.spreadsheet_id}?fields=sheets(properties.sheetId,conditionalFormats)`,
+          method: 'GET', headers: { Authorization: `Bearer ${info.sheets_token}` }, payload: undefined,
+        });
+        const sheet = JSON.parse(response.body).sheets.find((s) => (s.properties.sheetId || 0) === info.sheet_id);
+        const rules = sheet.conditionalFormats || [];
+        assert.ok(rules.length > 0, 'the sheet carries its status colours');
         const html = sheetGridHtml({
           formatted: finalFirst.formatted.slice(0, SHOWN_ROWS + 1),
           raw: finalFirst.raw.slice(0, SHOWN_ROWS + 1),
           widths,
-          statusColumn: column.status,
+          rules,
           title: info.sheet_title,
         });
+        assert.match(html, /style="background:rgb\(230, 244, 234\)/, 'an uploaded row is green');
+        assert.match(html, /style="background:rgb\(252, 232, 230\)/, 'an invalid row is red');
         // The picture in the docs is redrawn when asked (UPDATE_DOCS_IMAGES=1) or missing: its time column
         // changes on every run, and a test run should leave the working tree as it found it.
         const redraw = process.env.UPDATE_DOCS_IMAGES === '1' || !fs.existsSync(SCREENSHOT);

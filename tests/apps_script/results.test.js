@@ -106,3 +106,35 @@ test('Show problem rows opens the filter view the function reported for the tab,
   assert.match(visible(html), /Show the problem rows of &quot;Leads&quot;<\/a>/);
   assert.match(visible(html), /the filter view &quot;CallMarker: problem rows&quot;/);
 });
+
+test('Retry failed rows never asks for more than 10,000 ranges: the first are retried, and how many rows wait is said', () => {
+  // 10,003 failed rows, each between two uploaded ones: 10,003 separate ranges. The uploaded rows between
+  // them are never bridged into a range, since the function acts on every row of a range.
+  const header = ['Phone', 'Name', 'Email', 'CallMarker status', 'CallMarker message', 'CallMarker time', 'CallMarker fingerprint'];
+  const rows = [header];
+  for (let i = 0; i < 20006; i += 1) {
+    rows.push([`054-7${String(i).padStart(6, '0')}`, 'Lead', '', i % 2 === 0 ? 'failed' : 'uploaded', '', '', '']);
+  }
+  const document = new FakeDocument({ id: 'sheet-abc123', sheets: [{ name: 'Leads', sheetId: 1204, source: valuesSource(rows) }] });
+  const { user, addIn } = scenario({ document, skipCardUpTo: 50000, answers: [answer({ processed_rows: 10000, total_rows: 10000, counts: { uploaded: 10000 } })] });
+  addIn.retryFailedRows();
+  // A job this large is driven from the sidebar: the job it was handed holds the rows it will send.
+  const { job: started } = sidebarState(user.log.sidebars[0]);
+  assert.equal(started.rows.length, 10000);
+  assert.deepEqual(started.rows.slice(0, 2), [[2, 2], [4, 4]]);
+  assert.deepEqual(started.rows.at(-1), [20000, 20000]);
+  const step = plain(addIn.runStep(started));
+  assert.equal(user.log.requests[0].json.rows.length, 10000);
+  assert.equal(step.answer.counts.uploaded, 10000);
+  assert.equal(user.log.toasts[0].message, 'A job takes at most 10,000 separate ranges: these are retried first, and 3 more failed rows ' +
+    'wait for the next "Retry failed rows".');
+
+  // The summary's retry of a step's retry_rows is held to the same cap.
+  const pairs = Array.from({ length: 10001 }, (_, i) => [2 + 2 * i, 2 + 2 * i]);
+  const again = scenario({ document, skipCardUpTo: 50000, answers: [] });
+  const job = { id: 'j', action: 'upload', mode: 'selected', spreadsheet_id: 'sheet-abc123', sheet_id: 1204, sheet_name: 'Leads',
+    rows: [[2, 3]], options: {}, cursor: null, lang: 'en', title: '', done_title: '' };
+  const retried = plain(again.addIn.retryRows(job, pairs));
+  assert.equal(retried.job.rows.length, 10000);
+  assert.match(again.user.log.toasts[0].message, /and 1 more failed row waits for the next "Retry failed rows"\.$/);
+});

@@ -583,3 +583,74 @@ def test_served_on_localhost(tmp_path: object) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- conditional formats and filter views
+
+
+def test_conditional_format_rules_and_filter_views_are_kept_and_answered_as_google_does(
+    new_sheet: Callable[..., gspread.Spreadsheet],
+) -> None:
+    spreadsheet = new_sheet()
+    gid = spreadsheet.sheet1.id
+    column = {"sheetId": gid, "startRowIndex": 1, "startColumnIndex": 3, "endColumnIndex": 4}
+    rule = {
+        "ranges": [column],
+        "booleanRule": {
+            "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "uploaded"}]},
+            "format": {"backgroundColor": {"red": 0.9, "green": 0.95, "blue": 0.9}},
+        },
+    }
+    view = {
+        "title": "CallMarker: problem rows",
+        "range": {"sheetId": gid, "startRowIndex": 0, "startColumnIndex": 0, "endColumnIndex": 4},
+        "filterSpecs": [
+            {
+                "columnIndex": 3,
+                "filterCriteria": {
+                    "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": '=D2="failed"'}]}
+                },
+            }
+        ],
+    }
+    replies = spreadsheet.batch_update(
+        {
+            "requests": [
+                {"addConditionalFormatRule": {"rule": rule, "index": 0}},
+                {"addFilterView": {"filter": view}},
+            ]
+        }
+    )["replies"]
+    assert replies[0] == {}, "Google's Response has no reply for addConditionalFormatRule"
+    made = replies[1]["addFilterView"]["filter"]
+    assert isinstance(made["filterViewId"], int)
+    assert {k: v for k, v in made.items() if k != "filterViewId"} == view
+
+    got = spreadsheet.fetch_sheet_metadata(
+        {"fields": "sheets(properties.sheetId,conditionalFormats,filterViews)"}
+    )
+    [sheet] = got["sheets"]
+    [stored] = sheet["conditionalFormats"]
+    assert stored["ranges"] == [column]
+    # a Color is answered with its ColorStyle twin, as Sheets does
+    assert stored["booleanRule"]["format"]["backgroundColorStyle"] == {
+        "rgbColor": {"red": 0.9, "green": 0.95, "blue": 0.9}
+    }
+    assert sheet["filterViews"] == [made]
+    # a sheet with neither answers neither field, as Google leaves empty lists out
+    other = new_sheet(title="Empty")
+    assert "conditionalFormats" not in other.fetch_sheet_metadata()["sheets"][0]
+
+    # A rule outside the grid, and a filter view id already taken, are refused and change nothing.
+    wide = {**rule, "ranges": [{**column, "startColumnIndex": 40, "endColumnIndex": 41}]}
+    error = api_error(
+        lambda: spreadsheet.batch_update({"requests": [{"addConditionalFormatRule": {"rule": wide}}]})
+    )
+    assert error["code"] == 400
+    again = {**view, "filterViewId": made["filterViewId"]}
+    error = api_error(lambda: spreadsheet.batch_update({"requests": [{"addFilterView": {"filter": again}}]}))
+    assert error["code"] == 400
+    after = spreadsheet.fetch_sheet_metadata({"fields": "sheets(conditionalFormats,filterViews)"})["sheets"][
+        0
+    ]
+    assert (len(after["conditionalFormats"]), len(after["filterViews"])) == (1, 1)

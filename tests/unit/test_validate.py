@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 import pytest
@@ -35,11 +36,24 @@ def ok(cells: dict[str, Cell], options: JobOptions | None = None) -> UploadItem:
     return result
 
 
+def visible(text: str) -> str:
+    """Text as a person reads it: the bidi isolates around values are invisible."""
+    return re.sub("[\u2066-\u2069]", "", text)
+
+
+def as_shown(error: RowError) -> RowError:
+    """The error with its message as the sheet's message cell shows it: the column, then what is wrong.
+    The message itself never names the column (it travels apart) and isolates every value it quotes."""
+    assert error.column is None or not visible(error.message).startswith(f"{error.column} "), error
+    shown = f"{error.column}: {visible(error.message)}" if error.column else visible(error.message)
+    return RowError(error.row, error.column, shown)
+
+
 def errors(cells: dict[str, Cell], options: JobOptions | None = None) -> list[RowError]:
     result = run(cells, options)
     assert isinstance(result, list), result
     assert all(e.row == 7 for e in result)
-    return result
+    return [as_shown(e) for e in result]
 
 
 def one_error(cells: dict[str, Cell], options: JobOptions | None = None) -> RowError:
@@ -94,18 +108,20 @@ def test_a_landline_is_a_valid_number() -> None:
 def test_an_impossible_number_is_refused_naming_column_and_value() -> None:
     error = one_error({"Phone": "12345"})
     assert error.column == "Phone"
-    assert error.message == 'Phone "12345" is not a valid phone number for Israel'
+    assert error.message == 'Phone: "12345" is not a valid phone number for Israel'
 
 
 def test_the_column_is_named_as_the_user_wrote_it() -> None:
     error = one_error({"מספר טלפון": ("12345", 12345)})
     assert error.column == "מספר טלפון"
-    # isolated, so the number after it does not join the Hebrew run and show out of order
-    assert error.message.startswith('\u2068מספר טלפון\u2069 "12345"')
+    # the value is isolated, so the number does not join a Hebrew run and show out of order
+    assert error.message.startswith('מספר טלפון: "12345"')
+    [raw] = run({"מספר טלפון": ("12345", 12345)})  # type: ignore[misc]
+    assert raw.message.startswith('"\u206812345\u2069"')
 
 
 def test_a_left_to_right_header_is_left_as_it_is_in_messages() -> None:
-    assert one_error({"Mobile": "12345"}).message.startswith('Mobile "12345"')
+    assert one_error({"Mobile": "12345"}).message.startswith('Mobile: "12345"')
 
 
 @pytest.mark.parametrize("cell", ["call me", "054-700-000", "0547000000000", "+972", "*2700", "abc054"])
@@ -190,7 +206,7 @@ def test_email_is_trimmed_not_lowercased() -> None:
 def test_emails_that_cannot_be_addresses_are_refused(cell: str) -> None:
     error = one_error({"Phone": PHONE, "E-mail": cell})
     assert error.column == "E-mail"
-    assert error.message == f'E-mail "{cell}" is not an email address (name@example.com)'
+    assert error.message == f'E-mail: "{cell}" is not an email address (name@example.com)'
 
 
 # --- follow-up dates ------------------------------------------------------------------------------------
@@ -239,7 +255,7 @@ def test_a_slash_date_is_read_as_the_spreadsheets_locale_writes_dates(
 def test_a_slash_date_impossible_in_the_locales_reading_says_which_reading() -> None:
     us = one_error({"Phone": PHONE, "Follow-up date": "24/10/2017"}, JobOptions(locale="en_US"))
     assert us.message == (
-        'Follow-up date "24/10/2017" is not a real date (read as month/day/year, as this spreadsheet\'s '
+        'Follow-up date: "24/10/2017" is not a real date (read as month/day/year, as this spreadsheet\'s '
         "locale reads it)"
     )
     il = one_error({"Phone": PHONE, "Follow-up date": "10/24/2017"}, JobOptions(locale="iw_IL"))
@@ -257,7 +273,7 @@ def test_locales() -> None:
 def test_a_date_that_does_not_exist_is_refused() -> None:
     error = one_error({"Phone": PHONE, "Follow-up date": "31-02-2024"})
     assert error.column == "Follow-up date"
-    assert error.message == 'Follow-up date "31-02-2024" is not a real date (read as day-month-year)'
+    assert error.message == 'Follow-up date: "31-02-2024" is not a real date (read as day-month-year)'
     assert "year-month-day" in one_error({"Phone": PHONE, "Follow-up date": "2024-13-01"}).message
 
 
@@ -277,7 +293,7 @@ def test_a_date_that_does_not_exist_is_refused() -> None:
 def test_dates_the_api_cannot_read_are_refused(cell: str) -> None:
     error = one_error({"Phone": PHONE, "Follow-up date": cell})
     assert error.column == "Follow-up date"
-    assert error.message.startswith(f'Follow-up date "{cell}" ')
+    assert error.message.startswith(f'Follow-up date: "{cell}" ')
 
 
 def test_a_date_cell_is_sent_from_its_serial_number() -> None:
@@ -337,7 +353,7 @@ def test_hours_that_do_not_exist_are_refused(cell: Cell) -> None:
 def test_min_hour_after_max_hour_is_refused() -> None:
     error = one_error({"Phone": PHONE, "Min hour": "20:00", "Max hour": "8am"})
     assert error.column == "Min hour"
-    assert error.message == 'Min hour "20:00" is after Max hour "8am"'
+    assert error.message == 'Min hour: "20:00" is after Max hour "8am"'
     assert ok({"Phone": PHONE, "Min hour": "8am", "Max hour": "08:00"}).customer["max_hour"] == "08:00"
 
 
@@ -359,7 +375,7 @@ def test_flags_off_are_left_out(cell: Cell) -> None:
 def test_any_other_flag_word_is_refused_naming_the_accepted_ones() -> None:
     error = one_error({"Phone": PHONE, "Do not call": "maybe"})
     assert error.column == "Do not call"
-    assert error.message.startswith('Do not call "maybe" is not yes or no: write yes, true, 1, x, v or כן')
+    assert error.message.startswith('Do not call: "maybe" is not yes or no: write yes, true, 1, x, v or כן')
     assert "no, false, 0, לא" in error.message
 
 
@@ -429,10 +445,10 @@ def test_status_column_sets_the_rows_request_status(cell: Cell, value: int) -> N
 def test_enum_values_that_are_not_documented_are_refused_with_the_list() -> None:
     error = one_error({"Phone": PHONE, "Status": ("5", 5)})
     assert error.message == (
-        'Status "5" is not one of: 1 Waiting, 10 Not Interested, 11 Interested, 12 Follow Up, 18 Completed'
+        'Status: "5" is not one of: 1 Waiting, 10 Not Interested, 11 Interested, 12 Follow Up, 18 Completed'
     )
     assert one_error({"Phone": PHONE, "Follow-up type": "Meeting"}).message == (
-        'Follow-up type "Meeting" is not one of: 1 Call, 2 Reminder'
+        'Follow-up type: "Meeting" is not one of: 1 Call, 2 Reminder'
     )
     assert one_error({"Phone": PHONE, "Status": ("12.5", 12.5)}).column == "Status"
 
@@ -464,14 +480,14 @@ def test_a_campaign_column_sends_rows_to_their_campaigns() -> None:
 def test_a_rows_agent_needs_a_campaign() -> None:
     error = one_error({"Phone": PHONE, "Agent": "Dana"})
     assert error.column == "Agent"
-    assert error.message.startswith('Agent "Dana" takes effect only within a campaign')
+    assert error.message.startswith('Agent: "Dana" takes effect only within a campaign')
     assert ok({"Phone": PHONE, "Agent": "Dana"}, CAMPAIGN).customer["agent_name"] == "Dana"
     assert ok({"Phone": PHONE, "Agent": "Dana", "Campaign": "4"}).options.campaign == "4"
 
 
 def test_the_jobs_agent_needs_a_campaign_on_every_row() -> None:
     job = JobOptions(agent_name="Garret Robel")
-    assert check_job_options(job) == [
+    assert [visible(p) for p in check_job_options(job)] == [
         'The agent "Garret Robel" takes effect only with a campaign: choose a campaign.'
     ]
     headers = map_headers(["Phone", "Campaign"])
@@ -501,7 +517,7 @@ def test_unique_needs_campaign_and_override() -> None:
 def test_opportunity_fields_need_a_product(header: str) -> None:
     error = one_error({"Phone": PHONE, header: "4"})
     assert error.column == header
-    assert error.message.startswith(f'{header} "4" belongs to a product\'s opportunity')
+    assert error.message.startswith(f'{header}: "4" belongs to a product\'s opportunity')
 
 
 def test_one_missing_product_is_one_error() -> None:
@@ -514,7 +530,7 @@ def test_closing_an_opportunity_needs_its_agent() -> None:
     error = one_error({"Phone": PHONE, "Product": "3", "Opportunity status": "Purchased"})
     assert (
         error.message
-        == 'Opportunity status "Purchased" closes the opportunity, which needs Opportunity agent too'
+        == 'Opportunity status: "Purchased" closes the opportunity, which needs Opportunity agent too'
     )
     item = ok({"Phone": PHONE, "Product": "3", "Opportunity status": "לא נרכש", "Opportunity agent": "Dana"})
     assert item.customer["opportunity_status"] == 3
@@ -623,7 +639,8 @@ def test_a_number_twice_in_one_job_is_an_error_on_the_second_row() -> None:
     first, second, third = validate_rows(rows, headers, JobOptions())
     assert isinstance(first, UploadItem)
     assert isinstance(second, UploadItem)
-    assert third == [RowError(14, "Phone", "Phone 054-700-0000 is already on row 12")]
+    assert isinstance(third, list)
+    assert [as_shown(e) for e in third] == [RowError(14, "Phone", "Phone: 054-700-0000 is already on row 12")]
 
 
 def test_a_repeat_is_found_even_when_the_first_row_has_other_errors() -> None:
@@ -633,9 +650,9 @@ def test_a_repeat_is_found_even_when_the_first_row_has_other_errors() -> None:
     assert isinstance(first, list)
     assert [e.column for e in first] == ["Email"]
     assert isinstance(second, list)
-    assert [e.message for e in second] == [
-        'Email "nope" is not an email address (name@example.com)',
-        "Phone 054-700-0000 is already on row 2",
+    assert [as_shown(e).message for e in second] == [
+        'Email: "nope" is not an email address (name@example.com)',
+        "Phone: 054-700-0000 is already on row 2",
     ]
 
 
@@ -649,7 +666,10 @@ def test_international_repeats_are_shown_in_international_form() -> None:
     headers = map_headers(["Phone"])
     rows = [(2, ["+44 7911 123456"], ["+44 7911 123456"]), (3, ["+447911123456"], ["+447911123456"])]
     second = list(validate_rows(rows, headers, INTL))[1]
-    assert second == [RowError(3, "Phone", "Phone +44 7911 123456 is already on row 2")]
+    assert isinstance(second, list)
+    assert [as_shown(e) for e in second] == [
+        RowError(3, "Phone", "Phone: +44 7911 123456 is already on row 2")
+    ]
 
 
 def test_job_options_that_cannot_work_are_explained() -> None:
@@ -664,7 +684,7 @@ def test_job_options_that_cannot_work_are_explained() -> None:
             time_zone="Mars/Olympus",
         )
     )
-    assert problems == [
+    assert [visible(p) for p in problems] == [
         'Campaign "Summer sale" is not a campaign id: ids are whole numbers from 1.',
         "Unique (remove from all other campaigns) needs Override (update existing customers).",
         "Status 5 is not one of: 1 Waiting, 10 Not Interested, 11 Interested, 12 Follow Up, 18 Completed.",
@@ -718,7 +738,7 @@ def test_a_cell_showing_a_formula_error_is_never_sent_as_data(
     error_found = one_error({"Phone": PHONE, **other, column: error})
     assert error_found.column == column
     assert error_found.message == (
-        f'{column} "{error}" is a formula error ({error}), not a value: fix the formula or type the value'
+        f'{column}: "{error}" is a formula error, not a value: fix the formula or type the value'
     )
 
 
@@ -727,14 +747,15 @@ def test_a_phone_cell_showing_a_formula_error_says_so_rather_than_that_it_is_emp
     found = one_error({"Phone": error, "Name": "Dana"})
     assert (found.column, found.message) == (
         "Phone",
-        f'Phone "{error}" is a formula error ({error}), not a value: fix the formula or type the value',
+        f'Phone: "{error}" is a formula error, not a value: fix the formula or type the value',
     )
 
 
 def test_a_formula_still_loading_is_not_sent_either() -> None:
     found = one_error({"Phone": PHONE, "Name": "Loading..."})
     assert found.message == (
-        'Name "Loading..." is still being calculated: wait until the sheet shows its value, then upload again'
+        'Name: "Loading..." is still being calculated: wait until the sheet shows its value, '
+        "then upload again"
     )
 
 

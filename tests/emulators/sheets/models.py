@@ -219,6 +219,9 @@ class Sheet:
         self.data: list[list[Stored] | None] = []
         self.row_meta: dict[int, dict[str, Any]] = {}
         self.col_meta: dict[int, dict[str, Any]] = {}
+        # ConditionalFormatRule and FilterView objects, as Google answers them in a Sheet.
+        self.conditional_formats: list[dict[str, Any]] = []
+        self.filter_views: list[dict[str, Any]] = []
 
     def properties(self, index: int) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -232,6 +235,15 @@ class Sheet:
             props["hidden"] = True
         props.update(copy.deepcopy(self.extra))
         return props
+
+    def extras(self) -> dict[str, Any]:
+        """The parts of a Sheet beside its properties that Google answers only when there are any."""
+        found: dict[str, Any] = {}
+        if self.conditional_formats:
+            found["conditionalFormats"] = copy.deepcopy(self.conditional_formats)
+        if self.filter_views:
+            found["filterViews"] = copy.deepcopy(self.filter_views)
+        return found
 
     def snapshot(self) -> dict[str, Any]:
         state = {k: v for k, v in vars(self).items() if k != "data"}
@@ -678,12 +690,13 @@ class SheetsBackend:
                 order.sort(key=spreadsheet.sheets.index)
                 for sheet in order:
                     entry: dict[str, Any] = {"properties": sheet.properties(spreadsheet.sheets.index(sheet))}
+                    entry.update(sheet.extras())
                     if wants_data:
                         entry["data"] = picked[sheet.sheet_id]
                     sheets_out.append(entry)
             else:
                 for index, sheet in enumerate(spreadsheet.sheets):
-                    entry = {"properties": sheet.properties(index)}
+                    entry = {"properties": sheet.properties(index), **sheet.extras()}
                     if wants_data:
                         bounds = (0, sheet.row_count, 0, sheet.col_count)
                         entry["data"] = [self._grid_data(spreadsheet, sheet, bounds)]
@@ -1257,6 +1270,75 @@ class SheetsBackend:
         else:
             raise bad_request(f"Invalid {where}: dimension must be ROWS or COLUMNS.")
         return {}
+
+    def _rule_ranges(self, spreadsheet: Spreadsheet, ranges: Any, where: str) -> list[dict[str, Any]]:
+        """GridRanges of one sheet, each inside its grid (an end left out runs to the grid's end)."""
+        if not isinstance(ranges, list) or not ranges:
+            raise bad_request(f"Invalid {where}: ranges must not be empty.")
+        sheet_ids = set()
+        for rng in ranges:
+            if not isinstance(rng, dict):
+                raise bad_request(f"Invalid {where}: a range must be a GridRange.")
+            sheet, r0, r1, c0, c1 = self._grid_range(spreadsheet, rng, where)
+            if r0 >= r1 or c0 >= c1:
+                raise bad_request(f"Invalid {where}: empty range.")
+            sheet_ids.add(sheet.sheet_id)
+        if len(sheet_ids) != 1:
+            raise bad_request(f"Invalid {where}: All ranges must be on the same sheet.")
+        return [
+            {"sheetId": next(iter(sheet_ids)), **{k: v for k, v in r.items() if k != "sheetId"}}
+            for r in ranges
+        ]
+
+    def _req_addConditionalFormatRule(
+        self, spreadsheet: Spreadsheet, args: dict[str, Any], where: str
+    ) -> dict[str, Any]:
+        rule = args.get("rule")
+        if not isinstance(rule, dict):
+            raise bad_request(f"Invalid {where}: rule must be set.")
+        ranges = self._rule_ranges(spreadsheet, rule.get("ranges"), f"{where}.rule")
+        kinds = [k for k in ("booleanRule", "gradientRule") if k in rule]
+        if len(kinds) != 1:
+            raise bad_request(f"Invalid {where}: a rule is either a booleanRule or a gradientRule.")
+        stored: dict[str, Any] = {"ranges": ranges}
+        if kinds[0] == "booleanRule":
+            boolean = rule["booleanRule"]
+            condition = boolean.get("condition") if isinstance(boolean, dict) else None
+            if not isinstance(condition, dict) or not condition.get("type"):
+                raise bad_request(f"Invalid {where}: booleanRule.condition.type must be set.")
+            stored["booleanRule"] = {
+                "condition": copy.deepcopy(condition),
+                "format": _style_colors(copy.deepcopy(boolean.get("format") or {})),
+            }
+        else:
+            stored["gradientRule"] = copy.deepcopy(rule["gradientRule"])
+        sheet = spreadsheet.sheet_by_id(ranges[0]["sheetId"], where)
+        index = int(args.get("index", 0))
+        if not 0 <= index <= len(sheet.conditional_formats):
+            raise bad_request(f"Invalid {where}: index {index} is out of bounds.")
+        sheet.conditional_formats.insert(index, stored)
+        # Google's Response has no reply for this request: an empty one stands in its place.
+        return {}
+
+    def _req_addFilterView(
+        self, spreadsheet: Spreadsheet, args: dict[str, Any], where: str
+    ) -> dict[str, Any]:
+        view = args.get("filter")
+        if not isinstance(view, dict) or not isinstance(view.get("range"), dict):
+            raise bad_request(f"Invalid {where}: filter.range must be set.")
+        [rng] = self._rule_ranges(spreadsheet, [view["range"]], f"{where}.filter")
+        sheet = spreadsheet.sheet_by_id(rng["sheetId"], where)
+        taken = {v["filterViewId"] for s in spreadsheet.sheets for v in s.filter_views}
+        view_id = view.get("filterViewId")
+        if view_id is None:
+            view_id = self._random.randrange(1, 2**31 - 1)
+            while view_id in taken:
+                view_id = self._random.randrange(1, 2**31 - 1)
+        elif view_id in taken:
+            raise bad_request(f"Invalid {where}: Duplicate filter view ID: {view_id}")
+        stored = {**copy.deepcopy(view), "filterViewId": int(view_id), "range": rng}
+        sheet.filter_views.append(stored)
+        return {"addFilterView": {"filter": copy.deepcopy(stored)}}
 
     def _req_updateDimensionProperties(
         self, spreadsheet: Spreadsheet, args: dict[str, Any], where: str
