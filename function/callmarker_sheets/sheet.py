@@ -24,7 +24,6 @@ carries the HTTP status and code the function answers with, see ``errors.py``)::
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections import defaultdict
@@ -35,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import gspread
+import orjson
 import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import RefreshError
@@ -480,11 +480,12 @@ def row_fingerprint(values: Sequence[str]) -> str:
 
     Pending mode compares it with the one written at upload time to tell an edited row.
     """
-    cells = [str(v) for v in values]
+    cells = [v if type(v) is str else str(v) for v in values]
     while cells and not cells[-1].strip():
         cells.pop()
-    encoded = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()[:16]
+    # orjson writes the same bytes as json.dumps(cells, ensure_ascii=False, separators=(",", ":")) did
+    # when the fingerprints already in sheets were made (tests/test_sheet_pure.py holds it to that).
+    return hashlib.sha256(orjson.dumps(cells)).hexdigest()[:16]
 
 
 def batch_get_url_bytes(spreadsheet_id: str, ranges: Sequence[str], params: Mapping[str, str]) -> int:
@@ -524,6 +525,16 @@ def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]
             )
         )
     return [found[r] for r in ranges]
+
+
+def _decoded(response: requests.Response) -> Any:
+    """A Google answer's JSON (orjson: a tall sheet's answer is megabytes, and it is read on every step)."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise SheetError(
+            N_("Google Sheets gave an answer the function cannot read for the rows; try again.")
+        ) from None
 
 
 def _is_blank(value: object) -> bool:
@@ -946,9 +957,12 @@ class Sheet:
         if batch_get_url_bytes(spreadsheet_id, ranges, params) > MAX_URL_BYTES:
             body = {"dataFilters": [{"a1Range": r} for r in ranges], **params}
             response = self._http.request("post", _BATCH_GET_BY_DATA_FILTER_URL % spreadsheet_id, json=body)
-            return matched_values(ranges, response.json())
-        answer = self._http.values_batch_get(spreadsheet_id, ranges, params=dict(params))
-        value_ranges = answer.get("valueRanges", [])
+            return matched_values(ranges, _decoded(response))
+        url = SPREADSHEET_VALUES_BATCH_URL % spreadsheet_id
+        answer = _decoded(self._http.request("get", url, params={**params, "ranges": ranges}))
+        value_ranges = answer.get("valueRanges", []) if isinstance(answer, dict) else []
+        if not isinstance(value_ranges, list):
+            value_ranges = []
         if len(value_ranges) != len(ranges):
             raise SheetError(
                 N_(
@@ -957,7 +971,12 @@ class Sheet:
                     asked=len(ranges),
                 )
             )
-        return [vr.get("values", []) for vr in value_ranges]
+        values = [vr.get("values", []) if isinstance(vr, dict) else None for vr in value_ranges]
+        if not all(isinstance(v, list) for v in values):
+            raise SheetError(
+                N_("Google Sheets gave an answer the function cannot read for the rows; try again.")
+            )
+        return values  # type: ignore[return-value]
 
     # --------------------------------------------------------------------------------------- write
 
