@@ -27,7 +27,7 @@ import hashlib
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -77,6 +77,7 @@ __all__ = [
     "merge_intervals",
     "region_from_locale",
     "row_fingerprint",
+    "subtract_intervals",
 ]
 
 #: The hosts gspread talks to: Sheets v4, and Drive v3 (create, delete, metadata).
@@ -451,6 +452,28 @@ def merge_intervals(
     return tuple(merged)
 
 
+def subtract_intervals(
+    intervals: Iterable[tuple[int, int]], taken: Iterable[tuple[int, int]]
+) -> tuple[tuple[int, int], ...]:
+    """The rows of ``intervals`` that are not in ``taken``, as sorted disjoint intervals."""
+    left: list[tuple[int, int]] = []
+    away = list(merge_intervals(taken))
+    j = 0
+    for first, hi in merge_intervals(intervals):
+        while j < len(away) and away[j][1] < first:
+            j += 1
+        k, lo = j, first
+        while lo <= hi:
+            if k >= len(away) or away[k][0] > hi:
+                left.append((lo, hi))
+                break
+            if away[k][0] > lo:
+                left.append((lo, away[k][0] - 1))
+            lo = max(lo, away[k][1] + 1)
+            k += 1
+    return tuple(left)
+
+
 def a1_block(sheet_title: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str:
     """The A1 range of a block, 1-based inclusive, on the named sheet: ``'Leads'!B2:D9``."""
     start = rowcol_to_a1(first_row, first_col)
@@ -525,6 +548,40 @@ def matched_values(ranges: Sequence[str], answer: object) -> list[list[list[Any]
             )
         )
     return [found[r] for r in ranges]
+
+
+#: How Sheets shows a long number in a cell formatted as "Automatic": 6.45E+11.
+_SCIENTIFIC = re.compile(r"-?\d(?:[.,]\d+)?E\+\d+")
+
+
+def _key_rows(
+    wanted: Sequence[tuple[int, int]],
+    span: tuple[int, int],
+    runs: Sequence[tuple[int, int]],
+    shown: Sequence[list[list[Any]]],
+    raw: Sequence[list[list[Any]]],
+) -> tuple[SheetRow, ...]:
+    """The rows of ``wanted`` with their key cells only (``Selection.key_columns``, in order); rows whose
+    key cells are all blank are left out: they hold no number."""
+    rows_wanted = {row for lo, hi in wanted for row in range(lo, hi + 1)}
+    lo = span[0]
+    key_rows: list[SheetRow] = []
+    for offset in range(span[1] - lo + 1):
+        if lo + offset not in rows_wanted:
+            continue
+        cells: list[str] = []
+        values: list[object] = []
+        for (c0, c1), block, raw_block in zip(runs, shown, raw, strict=True):
+            one = block[offset] if offset < len(block) else []
+            raw_one = raw_block[offset] if offset < len(raw_block) else []
+            for j in range(c1 - c0 + 1):
+                text = str(one[j]) if j < len(one) else ""
+                value = raw_one[j] if j < len(raw_one) else ""
+                cells.append(text)
+                values.append(text if value == text else value)
+        if any(not _is_blank(c) for c in cells):
+            key_rows.append(SheetRow(lo + offset, tuple(cells), tuple(values)))
+    return tuple(key_rows)
 
 
 def _decoded(response: requests.Response) -> Any:
@@ -746,6 +803,10 @@ class Selection:
     previous: Mapping[int, PreviousStatus] = field(default_factory=dict)
     #: Columns holding anything in the header or in a row read: new status columns go to the right.
     used_width: int = 0
+    #: Other rows, of which only the columns ``key_columns`` (0-based) were read, in sheet order: their
+    #: cells are those columns' alone. Rows whose key cells are all blank are left out.
+    keys: tuple[SheetRow, ...] = ()
+    key_columns: tuple[int, ...] = ()
 
     #: Indexes of the user's columns: every header column that is not a status column.
     data_columns: tuple[int, ...] = field(init=False, default=())
@@ -865,10 +926,24 @@ class Sheet:
 
     # ---------------------------------------------------------------------------------------- read
 
-    def read(self, intervals: Sequence[tuple[int, int]], *, header_row: int = 1) -> Selection:
-        """The header row and the selected rows (inclusive sheet row intervals), in two calls.
+    def read(
+        self,
+        intervals: Sequence[tuple[int, int]],
+        *,
+        header_row: int = 1,
+        raw_columns: Collection[int] | None = None,
+        keys: Sequence[tuple[int, int]] = (),
+        key_columns: Sequence[int] = (),
+    ) -> Selection:
+        """The header row and the selected rows (inclusive sheet row intervals), in two calls made at once:
+        what the user sees, and the raw values.
 
         Rows at or above ``header_row`` are never data rows; rows past the grid are left out.
+        ``raw_columns`` (0-based; None: all) are the columns whose raw values are asked for; the others'
+        raw values are what the cells show, except where a cell shows a number in scientific notation
+        (its digits are then asked for, in one more call). ``keys`` are more rows, of which only
+        ``key_columns`` are read (``Selection.keys``): a step that acts on some rows reads no more of
+        the others than it needs.
         """
         info = self.info
         if header_row < 1:
@@ -884,14 +959,33 @@ class Sheet:
         width = max(info.column_count, 1)
         wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
         spans = wanted if len(wanted) <= MAX_READ_RANGES else ((wanted[0][0], wanted[-1][1]),)
-        ranges = [a1_block(info.sheet_title, header_row, 1, header_row, width)]
-        ranges += [a1_block(info.sheet_title, lo, 1, hi, width) for lo, hi in spans]
+        title = info.sheet_title
+        everything = [(0, width - 1)]
+        raw_runs = everything if raw_columns is None else _runs(c for c in raw_columns if c < width)
+        key_wanted = merge_intervals(keys, first=header_row + 1, last=info.row_count) if key_columns else ()
+        key_span = (key_wanted[0][0], key_wanted[-1][1]) if key_wanted else None
+        key_runs = _runs(c for c in key_columns if c < width)
+        shown_ranges = [a1_block(title, header_row, 1, header_row, width)]
+        shown_ranges += [a1_block(title, lo, 1, hi, width) for lo, hi in spans]
+        raw_ranges = [a1_block(title, lo, c0 + 1, hi, c1 + 1) for lo, hi in spans for c0, c1 in raw_runs]
+        key_ranges = (
+            [a1_block(title, key_span[0], c0 + 1, key_span[1], c1 + 1) for c0, c1 in key_runs]
+            if key_span
+            else []
+        )
 
         # The two renders are independent: ask for both at once, so a step waits for Google once.
         with ThreadPoolExecutor(max_workers=1) as other:
-            asked = other.submit(self._batch_get, ranges, {"valueRenderOption": "FORMATTED_VALUE"})
-            raw = self._batch_get(
-                ranges, {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+            asked = other.submit(
+                self._batch_get, shown_ranges + key_ranges, {"valueRenderOption": "FORMATTED_VALUE"}
+            )
+            raw = (
+                self._batch_get(
+                    raw_ranges + key_ranges,
+                    {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"},
+                )
+                if raw_ranges or key_ranges
+                else []
             )
             formatted = asked.result()
 
@@ -901,29 +995,42 @@ class Sheet:
         status_indexes = set(status_columns.values())
         n = len(headers)
         used_width = len(headers)
+        shown_blocks = formatted[1 : 1 + len(spans)]
+        raw_blocks = raw[: len(raw_ranges)]
 
         selected = {row for lo, hi in wanted for row in range(lo, hi + 1)}
         rows: list[SheetRow] = []
         empty: list[int] = []
         previous: dict[int, PreviousStatus] = {}
-        for (lo, hi), shown, values in zip(spans, formatted[1:], raw[1:], strict=True):
+        whole_raw = raw_columns is None
+        for s, ((lo, hi), shown) in enumerate(zip(spans, shown_blocks, strict=True)):
+            raw_of_span = raw_blocks[s * len(raw_runs) : (s + 1) * len(raw_runs)]
             for offset in range(hi - lo + 1):
                 number = lo + offset
                 if number not in selected:
                     continue
                 cells = [str(c) for c in shown[offset]] if offset < len(shown) else []
-                raws: list[object] = list(values[offset]) if offset < len(values) else []
                 # Let Google's answer go row by row as it is read: a 100,000-row step holds it twice.
                 if offset < len(shown):
                     shown[offset] = []
-                if offset < len(values):
-                    values[offset] = []
                 used_width = max(used_width, len(_trimmed(cells)))
                 if all(_is_blank(c) for i, c in enumerate(cells) if i not in status_indexes):
                     empty.append(number)
+                    for block in raw_of_span:
+                        if offset < len(block):
+                            block[offset] = []
                     continue
                 padded = (cells + [""] * n)[:n]
                 # A raw value equal to what is shown (most text) shares its string: half the memory.
+                raws: list[object] = [] if whole_raw else list(padded)
+                for (c0, _), block in zip(raw_runs, raw_of_span, strict=True):
+                    if offset < len(block):
+                        values = block[offset]
+                        block[offset] = []
+                        if whole_raw:
+                            raws = list(values)
+                        else:
+                            raws[c0 : c0 + len(values)] = values
                 raw_padded = (raws + [""] * n)[:n]
                 same = tuple(f if f == r else r for f, r in zip(padded, raw_padded, strict=True))
                 rows.append(SheetRow(number, tuple(padded), same))
@@ -936,6 +1043,13 @@ class Sheet:
                             time=status.get(STATUS_COLUMNS[2], ""),
                             fingerprint=status.get(STATUS_COLUMNS[3], ""),
                         )
+        if not whole_raw and rows:
+            rows = self._with_digits(rows, spans, raw_columns or (), status_indexes, n)
+        key_rows = (
+            _key_rows(key_wanted, key_span, key_runs, formatted[1 + len(spans) :], raw[len(raw_ranges) :])
+            if key_span
+            else ()
+        )
         return Selection(
             info=info,
             header_row=header_row,
@@ -945,7 +1059,54 @@ class Sheet:
             empty_rows=tuple(empty),
             previous=previous,
             used_width=used_width,
+            keys=key_rows,
+            key_columns=tuple(c for c0, c1 in key_runs for c in range(c0, c1 + 1)),
         )
+
+    def _with_digits(
+        self,
+        rows: list[SheetRow],
+        spans: Sequence[tuple[int, int]],
+        raw_columns: Collection[int],
+        status_indexes: Collection[int],
+        width: int,
+    ) -> list[SheetRow]:
+        """Rows whose cells show a number in scientific notation (1.23E+15) in a column read as shown,
+        with that column's raw values (the digits typed) asked for: one more call, only then."""
+        plain = [c for c in range(width) if c not in raw_columns and c not in status_indexes]
+        columns = sorted(
+            {
+                c
+                for row in rows
+                for c in plain
+                if "E+" in row.formatted[c] and _SCIENTIFIC.fullmatch(row.formatted[c])
+            }
+        )
+        if not columns:
+            return rows
+        title = self.info.sheet_title
+        runs = _runs(columns)
+        ranges = [a1_block(title, lo, c0 + 1, hi, c1 + 1) for lo, hi in spans for c0, c1 in runs]
+        blocks = self._batch_get(
+            ranges, {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+        )
+        digits: dict[tuple[int, int], object] = {}
+        for i, (lo, _) in enumerate(spans):
+            for (c0, _), block in zip(runs, blocks[i * len(runs) : (i + 1) * len(runs)], strict=True):
+                for offset, values in enumerate(block):
+                    for j, value in enumerate(values):
+                        if c0 + j in columns:
+                            digits[(lo + offset, c0 + j)] = value
+        fixed = []
+        for row in rows:
+            if any((row.number, c) in digits for c in columns):
+                raw = list(row.raw)
+                for c in columns:
+                    raw[c] = digits.get((row.number, c), raw[c])
+                fixed.append(SheetRow(row.number, row.formatted, tuple(raw)))
+            else:
+                fixed.append(row)
+        return fixed
 
     def _batch_get(self, ranges: list[str], params: dict[str, Any]) -> list[list[list[Any]]]:
         """The values of each range, in order (an empty list for a range with nothing in it).

@@ -33,6 +33,8 @@ __all__ = [
     "country_name",
     "day_first",
     "field_label",
+    "key_columns",
+    "raw_columns",
     "validate_row",
     "validate_rows",
 ]
@@ -628,6 +630,26 @@ def _time_zones() -> frozenset[str]:
 _REQUEST_COLUMNS = ("campaign", "status", "override", "remove", "unique", "international")
 _PRODUCT_PARTS = ("opportunity_crm_id", "opportunity_status", "opportunity_agent_name")
 _REASON = "opportunity_not_purchased_reason_id"
+
+
+#: Kinds whose cells are read by their raw value too (a number cell's digits, a date's serial number, a
+#: checkbox); the others are read as the user sees them.
+_RAW_KINDS = frozenset({Kind.NUMBER, Kind.DATE, Kind.HOUR, Kind.FLAG, Kind.ID, Kind.ENUM})
+
+
+def raw_columns(headers: HeaderMap) -> frozenset[int]:
+    """The columns whose raw values validation reads (the others' are what the cells show)."""
+    return frozenset(index for index, name in headers.columns.items() if field_for(name).kind in _RAW_KINDS)
+
+
+def key_columns(headers: HeaderMap) -> tuple[int, ...]:
+    """The columns that tell whether a row repeats another: its phone number, and the request options
+    a row may carry (a customer may be in two campaigns, once in each)."""
+    return tuple(
+        sorted(
+            index for index, name in headers.columns.items() if name == "number" or name in _REQUEST_COLUMNS
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
