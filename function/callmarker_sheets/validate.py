@@ -823,9 +823,9 @@ class _RowValidator:
         try:
             return parse(text, value)
         except _Invalid as exc:
-            return exc.with_traceback(
-                None
-            )  # kept for the next cell alike: without the frames it was raised in
+            # Kept for the next cell alike: a new one, which holds none of the frames the first was raised
+            # in (its traceback, and the exception it was raised while handling), nor the rows they held.
+            return _Invalid(exc.reason)
 
     def key(self, formatted: Sequence[object], raw: Sequence[object]) -> tuple[RequestOptions, str] | None:
         """What makes a row a repeat of another: its request options and its number in E.164, read as
