@@ -481,8 +481,11 @@ class SortingSheet:
         self._app = sheets_app
         self.info = sheet.info
 
-    def read(self, intervals: Sequence[tuple[int, int]], *, header_row: int = 1) -> Selection:
-        return self._sheet.read(intervals, header_row=header_row)
+    def read_header(self, header_row: int) -> tuple[str, ...]:
+        return self._sheet.read_header(header_row)
+
+    def read(self, intervals: Sequence[tuple[int, int]], **how: Any) -> Selection:
+        return self._sheet.read(intervals, **how)
 
     def write(
         self, selection: Selection, statuses: Sequence[StatusUpdate], *, key_column: int

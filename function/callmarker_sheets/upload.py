@@ -298,25 +298,28 @@ def read_step(
 ) -> StepRead:
     """The read phase: the rows from the sheet, their headers mapped, the options checked against them.
 
-    A first step reads every row of the job whole. A later one (``progress``) reads whole only the rows
-    still to do, with the raw values only of the columns validation reads them by (numbers, dates,
-    checkboxes); of the job's other rows, only the columns that tell a repeated number. The columns are
-    those the last step's header row gave; if the header row moved them since, the rows are read again.
+    Raw values are asked for only of the columns validation reads them by (numbers, dates, checkboxes):
+    a first step reads the header row first to know them; a later one (``progress``) knows them from the
+    last. A first step reads every row of the job whole; a later one, only the rows still to do, and of
+    the job's other rows only the columns that tell a repeated number. If the header row moved the
+    columns meanwhile, the rows are read again, whole.
     """
     info = ctx.sheet.info
     wanted = _wanted(job, info.row_count, ctx.max_rows, t)
-    if progress is not None and progress.columns is not None:
-        raw, keys = progress.columns
-        whole, other = _rows_to_read(job, wanted, progress)
-        selection = ctx.sheet.read(
-            whole, header_row=job.header_row, raw_columns=raw, keys=other, key_columns=keys
-        )
-        headers = _mapped(selection.headers, job, t)
-        if not raw_columns(headers) <= set(raw) or key_columns(headers) != keys:
-            # the columns moved since the last step: read the rows again, as the sheet is now
-            selection = ctx.sheet.read(wanted, header_row=job.header_row)
-            headers = _mapped(selection.headers, job, t)
-    else:
+    columns = progress.columns if progress is not None else None
+    if columns is None:
+        # The header row first (one call more, while a job's rows may be tens of thousands): raw values
+        # are then asked for only of the columns validation reads them by, not of every cell.
+        headers = _mapped(ctx.sheet.read_header(job.header_row), job, t)
+        columns = (tuple(sorted(raw_columns(headers))), key_columns(headers))
+    raw, keys = columns
+    whole, other = _rows_to_read(job, wanted, progress)
+    selection = ctx.sheet.read(
+        whole, header_row=job.header_row, raw_columns=raw, keys=other, key_columns=keys
+    )
+    headers = _mapped(selection.headers, job, t)
+    if not raw_columns(headers) <= set(raw) or key_columns(headers) != keys:
+        # the columns moved since they were read: read the rows again, as the sheet is now
         selection = ctx.sheet.read(wanted, header_row=job.header_row)
         headers = _mapped(selection.headers, job, t)
     # The country of a number comes from the request or the function's setting, never from the sheet's

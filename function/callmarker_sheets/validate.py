@@ -662,6 +662,8 @@ class _Column:
 
 
 _NO_NUMBER = N_("empty: every customer needs a phone number")
+#: How many last digits of a phone cell tell two numbers apart at a glance (``_RowValidator.tail``).
+_TAIL = 7
 _TEXT_KIND, _FLAG_KIND, _HOUR_KIND = Kind.TEXT, Kind.FLAG, Kind.HOUR
 #: Kinds whose cells take few values in a job: each is parsed once.
 _FEW_VALUES = frozenset({Kind.FLAG, Kind.ENUM, Kind.HOUR, Kind.DATE, Kind.ID})
@@ -826,6 +828,19 @@ class _RowValidator:
             # Kept for the next cell alike: a new one, which holds none of the frames the first was raised
             # in (its traceback, and the exception it was raised while handling), nor the rows they held.
             return _Invalid(exc.reason)
+
+    def tail(self, formatted: Sequence[object], raw: Sequence[object]) -> str | None:
+        """The last 7 digits of the row's phone cell as written, "" when it is empty, None when that
+        cannot be told at a glance. Two numbers that are the same end alike: how a number is written
+        (a country code, a national prefix, a number cell that lost its zero) changes only its start."""
+        found = _cell(formatted, raw, self.number_index)
+        if found is None:
+            return ""
+        text, value = found
+        number = None if value.__class__ is str else _integral(value)
+        digits = str(number) if number is not None else text.translate(_PHONE_NOISE)
+        tail = digits[-_TAIL:]
+        return tail if len(tail) == _TAIL and tail.isascii() and tail.isdigit() else None
 
     def key(self, formatted: Sequence[object], raw: Sequence[object]) -> tuple[RequestOptions, str] | None:
         """What makes a row a repeat of another: its request options and its number in E.164, read as
@@ -1126,11 +1141,20 @@ def validate_rows(
     other = iter(others)
     keys = _validator(others_headers or headers, options, t)
     waiting = next(other, None)
+    # Only another row whose number ends as one of these rows' numbers can be the first with it: the
+    # others' numbers are read only then (a tall sheet's step acts on few of its rows).
+    tails: set[str] | None = None
+    if waiting is not None:
+        rows = list(rows)
+        ends = {validator.tail(formatted, raw) for _, formatted, raw in rows}
+        # a number that cannot be told at a glance: every other row is read
+        tails = None if None in ends else {end for end in ends if end is not None}
     for row, formatted, raw in rows:
         while waiting is not None and waiting[0] < row:
-            key = keys.key(waiting[1], waiting[2])
-            if key is not None:
-                seen.setdefault(key, waiting[0])
+            if tails is None or (tail := keys.tail(waiting[1], waiting[2])) is None or tail in tails:
+                key = keys.key(waiting[1], waiting[2])
+                if key is not None:
+                    seen.setdefault(key, waiting[0])
             waiting = next(other, None)
         result, phone, request = validator.validate(row, formatted, raw)
         if phone is not None:
