@@ -75,8 +75,7 @@ def test_the_preview_counts_what_the_job_would_send_and_writes_and_sends_nothing
     ]
     assert visible(answer["errors"][0]["message"]) == '"12" is not a valid phone number for Israel'
     # One read: the spreadsheet's properties and the two renders of the rows. No edit check, no write.
-    # the header row, then the rows as shown and their raw values (read at once); nothing written
-    assert world.sheets_app.backend.calls() == {"spreadsheets.get": 1, "values.batchGet": 3}
+    assert world.sheets_app.backend.calls() == {"spreadsheets.get": 1, "values.batchGet": 2}
     assert world.sheet_values() == before
     assert world.callmarker_app.requests == []
 

@@ -17,6 +17,7 @@ from callmarker_sheets.upload import (
     answer_errors,
     checked_rows,
     invalid_result,
+    narrowed,
     plan_step,
     read_step,
 )
@@ -61,6 +62,7 @@ def run_preview(job: Job, ctx: StepContext, t: Translator) -> Preview:
     """Read, plan and validate the job's rows as its first step would; count what it would send."""
     read = read_step(job, ctx, t)
     plan = plan_step(job, read, Progress.decode(None, job), first_step=True, max_rows=ctx.max_rows)
+    read = narrowed(read, plan)
     to_send = invalid = 0
     errors: list[dict[str, Any]] = []
     for row, verdict in checked_rows(read, plan, t):

@@ -823,6 +823,23 @@ class Selection:
             self, "data_columns", tuple(i for i in range(len(self.headers)) if i not in status)
         )
 
+    def narrowed(self, rows: Collection[int], key_columns: Sequence[int]) -> Selection:
+        """The same selection with only ``rows`` whole: of every other row, only its ``key_columns``
+        (``keys``; rows whose key cells are all blank left out)."""
+        columns = tuple(c for c in key_columns if c < len(self.headers))
+        keys = tuple(
+            SheetRow(row.number, tuple(row.formatted[c] for c in columns), tuple(row.raw[c] for c in columns))
+            for row in self.rows
+            if row.number not in rows and any(not _is_blank(row.formatted[c]) for c in columns)
+        )
+        return replace(
+            self,
+            rows=tuple(row for row in self.rows if row.number in rows),
+            previous={n: p for n, p in self.previous.items() if n in rows},
+            keys=keys,
+            key_columns=columns,
+        )
+
     def user_values(self, row: SheetRow) -> tuple[str, ...]:
         """The formatted values of a row's user columns (status columns left out)."""
         formatted = row.formatted

@@ -239,6 +239,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     read = read_step(job, ctx, t, None if cursor is None else progress)
     read_s = ctx.clock() - started
     plan = plan_step(job, read, progress, first_step=cursor is None, max_rows=ctx.max_rows)
+    read = narrowed(read, plan)
     # Writing costs about what reading did: keep that for the end of the step, and stop starting
     # batches early enough that those in flight can finish before it.
     write_s = max(MIN_WRITE_RESERVE_S, read_s)
@@ -298,30 +299,35 @@ def read_step(
 ) -> StepRead:
     """The read phase: the rows from the sheet, their headers mapped, the options checked against them.
 
-    Raw values are asked for only of the columns validation reads them by (numbers, dates, checkboxes):
-    a first step reads the header row first to know them; a later one (``progress``) knows them from the
-    last. A first step reads every row of the job whole; a later one, only the rows still to do, and of
-    the job's other rows only the columns that tell a repeated number. If the header row moved the
-    columns meanwhile, the rows are read again, whole.
+    A first step reads every row of the job whole (the selection's, as shown and raw, with the header
+    row, in two calls at once; in pending mode, every row of the sheet). A later one (``progress``)
+    reads whole only the rows still to do, and of the job's other rows only the columns that tell a
+    repeated number; raw values only of the columns validation reads them by (numbers, dates,
+    checkboxes), as the last step's header row gave them (pending mode's first step reads its header
+    row first for them). If the header row moved the columns meanwhile, the rows are read again, whole.
     """
     info = ctx.sheet.info
     wanted = _wanted(job, info.row_count, ctx.max_rows, t)
     columns = progress.columns if progress is not None else None
-    if columns is None:
-        # The header row first (one call more, while a job's rows may be tens of thousands): raw values
-        # are then asked for only of the columns validation reads them by, not of every cell.
+    if columns is None and job.mode == "pending":
+        # Pending mode reads every row of the sheet: its header row first (one call more), so that raw
+        # values are asked for only of the columns validation reads them by, not of every cell.
         headers = _mapped(ctx.sheet.read_header(job.header_row), job, t)
         columns = (tuple(sorted(raw_columns(headers))), key_columns(headers))
-    raw, keys = columns
-    whole, other = _rows_to_read(job, wanted, progress)
-    selection = ctx.sheet.read(
-        whole, header_row=job.header_row, raw_columns=raw, keys=other, key_columns=keys
-    )
-    headers = _mapped(selection.headers, job, t)
-    if not raw_columns(headers) <= set(raw) or key_columns(headers) != keys:
-        # the columns moved since they were read: read the rows again, as the sheet is now
+    if columns is None:
         selection = ctx.sheet.read(wanted, header_row=job.header_row)
         headers = _mapped(selection.headers, job, t)
+    else:
+        raw, keys = columns
+        whole, other = _rows_to_read(job, wanted, progress)
+        selection = ctx.sheet.read(
+            whole, header_row=job.header_row, raw_columns=raw, keys=other, key_columns=keys
+        )
+        headers = _mapped(selection.headers, job, t)
+        if not raw_columns(headers) <= set(raw) or key_columns(headers) != keys:
+            # the columns moved since they were read: read the rows again, as the sheet is now
+            selection = ctx.sheet.read(wanted, header_row=job.header_row)
+            headers = _mapped(selection.headers, job, t)
     # The country of a number comes from the request or the function's setting, never from the sheet's
     # locale: many Israeli teams keep English (en_US) sheets.
     options = job.job_options(
@@ -417,6 +423,16 @@ def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool,
     plan.to_do = {row.number for row in job_rows if row.number not in done}
     plan.rows = merge_intervals((row.number, row.number) for row in job_rows)
     return plan
+
+
+def narrowed(read: StepRead, plan: Plan) -> StepRead:
+    """What a step goes on with once its plan is made: the rows it acts on whole, and of the others only
+    the columns that tell a repeated number (pending mode reads a whole sheet to find its rows: most of
+    them are not needed whole after that)."""
+    selection = read.selection
+    if selection.keys or len(plan.to_do) == len(selection.rows):
+        return read
+    return replace(read, selection=selection.narrowed(plan.to_do, key_columns(read.headers)))
 
 
 def checked_rows(read: StepRead, plan: Plan, t: Translator = ENGLISH) -> Iterator[tuple[SheetRow, Verdict]]:
