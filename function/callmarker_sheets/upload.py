@@ -63,6 +63,7 @@ from callmarker_sheets.logs import redact
 from callmarker_sheets.model import Outcome, RowError, RowResult, UploadItem
 from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import (
+    LATE_REQUEST_S,
     PreviousStatus,
     Selection,
     Sheet,
@@ -126,6 +127,10 @@ SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT
 MIN_WRITE_RESERVE_S = 1.0
 #: No batch is started later than this before the time kept for writing (batches in flight finish).
 START_MARGIN_S = 1.0
+#: When reading took the time kept for uploading, a step still sends one batch (so that every step moves
+#: the job on) if it can end by the step's deadline, or within this long of now when that is later; never
+#: later than half of ``LATE_REQUEST_S`` past the deadline, leaving the write the other half.
+LAST_BATCH_S = 5.0
 
 
 class TooManyRows(JobError):
@@ -251,6 +256,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         t,
         deadline=deadline - write_s - START_MARGIN_S,
         hard_deadline=deadline - write_s,
+        step_deadline=deadline,
     )
     # The rows' cells are not needed any more: let them go before the statuses are built and sent.
     selection = replace(read.selection, rows=(), previous={})
@@ -479,6 +485,7 @@ def _validate_and_upload(
     *,
     deadline: float,
     hard_deadline: float,
+    step_deadline: float,
 ) -> _Work:
     """The validate and upload phase: the planned rows are validated and acted on, and a number
     already on another row is caught even when that row was uploaded earlier (pending mode) or in an
@@ -510,7 +517,7 @@ def _validate_and_upload(
         raise RuntimeError("a CallMarker client is needed to upload")
     items = _Ahead(valid_items())
     try:
-        work.report = _upload(ctx, items, deadline, hard_deadline)
+        work.report = _upload(ctx, items, deadline, hard_deadline, step_deadline)
     finally:
         items.close()
     if job.action == "remove":
@@ -681,13 +688,20 @@ def open_context(
 
 
 def _upload(
-    ctx: StepContext, items: Iterator[UploadItem], deadline: float, hard_deadline: float
+    ctx: StepContext,
+    items: Iterator[UploadItem],
+    deadline: float,
+    hard_deadline: float,
+    step_deadline: float,
 ) -> UploadReport:
     client = cast(CallMarkerClient, ctx.client)
-    if deadline <= ctx.clock():
-        # Reading took the whole budget: still send one batch, so every step moves the job on.
+    now = ctx.clock()
+    if deadline <= now:
+        # Reading took the time kept for uploading: still send one batch, so every step moves the job
+        # on, but within the step's reach (LAST_BATCH_S); the rest is left for the next step.
+        end = min(max(step_deadline, now + LAST_BATCH_S), step_deadline + LATE_REQUEST_S / 2)
         first = list(itertools.islice(items, client.batch_size))
-        report = asyncio.run(client.upload(first))
+        report = asyncio.run(client.upload(first, deadline=end, hard_deadline=end))
         report.unsent.extend(items)
         return report
     return asyncio.run(client.upload(items, deadline=deadline, hard_deadline=hard_deadline))
