@@ -25,17 +25,24 @@ function hideNumbers_(text) {
 }
 
 /**
- * What makes one problem the same as another, for "at most once an hour": the tab, and its error, or
- * the problems its rows have, wherever the rows are (a sorted sheet has the same problems), each as often
- * as it occurs (a new row with a problem is a new problem). Numbers are left out: they are row numbers
- * and values, which move. Pure.
+ * What makes one problem the same as another, for "at most once an hour": the tab, and its kind of
+ * failure, or the problems its rows have, wherever the rows are (a sorted sheet has the same problems),
+ * each as often as it occurs (a new row with a problem is a new problem). Numbers are left out: they are
+ * row numbers and values, which move. A failure's kind is its sentence without the values set in it (each
+ * between FSI and PDI): "CallMarker could not be reached" is one problem whatever the service's own words
+ * of the moment ("after 5 attempts", "no time left to retry"). Pure.
  * @param {TabRun} run
  * @returns {string}
  */
 function problemSignature_(run) {
   const shape = (/** @type {string} */ text) => text.replace(/\d+/g, '#');
   if (run.outcome === 'failed') {
-    return run.sheet_id + ':failed:' + shape(run.text);
+    let kind = run.text;
+    const inner = /\u2068[^\u2068\u2069]*\u2069/g;
+    while (kind !== (kind = kind.replace(inner, '\u2026'))) {
+      // values inside values: the innermost go first
+    }
+    return run.sheet_id + ':failed:' + shape(kind);
   }
   return run.sheet_id + ':rows:' + run.errors.map((e) => shape((e.column || '') + '|' + e.message)).sort().join('\n');
 }

@@ -38,7 +38,9 @@ Every option can also be given as the environment variable in brackets.
   --env KEY=VALUE          another setting for the function (TIME_BUDGET_S=40, LOG_LEVEL=DEBUG...); repeatable
   --timeout DURATION       request timeout [TIMEOUT] (default: 120s; at least 60s)
   --memory SIZE            memory [MEMORY] (default: 512Mi)
-  --cpu N                  vCPUs [CPU] (default: what Google gives the memory size)
+  --cpu N                  vCPUs [CPU] (default: 1; at 512Mi Google would give 0.333, and a step's
+                           work then takes up to three times as long: docs/deploy.md). Cloud Run takes
+                           0.08 to 1 in steps of 0.001, or 2, 4, 6 or 8, each with its range of memory
   --rotate-token           add a new version of the token secret from CALLMARKER_TOKEN or the prompt
   --rotate-cursor-key      add a new random cursor key (cursors of jobs under way stop working)
   --dry-run                print every command instead of running it (no secret is ever printed)
@@ -58,7 +60,7 @@ ALLOWED_DOMAINS="${ALLOWED_DOMAINS:-}"
 INVOKER_MODE="${INVOKER_MODE:-iam}"
 TIMEOUT="${TIMEOUT:-120s}"
 MEMORY="${MEMORY:-512Mi}"
-CPU="${CPU:-}"
+CPU="${CPU:-1}"
 DRY_RUN=false
 ROTATE_TOKEN=false
 ROTATE_CURSOR_KEY=false
@@ -102,7 +104,7 @@ done
   die "--invoker-mode must be iam or public, got '$INVOKER_MODE'"
 [[ "$TIMEOUT" =~ ^([0-9]+)s$ ]] && (( BASH_REMATCH[1] >= 60 && BASH_REMATCH[1] <= 3600 )) ||
   die "--timeout must be 60s to 3600s (Apps Script waits about 60 s), got '$TIMEOUT'"
-[[ -z "$CPU" || "$CPU" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--cpu takes a number of vCPUs such as 1 or 0.583, got '$CPU'"
+[[ "$CPU" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--cpu takes a number of vCPUs such as 1 or 0.583, got '$CPU'"
 [[ ${#INVOKERS[@]} -eq 0 || "$INVOKER_MODE" == iam ]] ||
   die "--invoker only makes sense with --invoker-mode iam: a public function has no invoker check"
 for member in "${INVOKERS[@]}"; do
@@ -262,8 +264,9 @@ env_vars="^;^ID_TOKEN_AUDIENCES=$ID_TOKEN_AUDIENCES"
 [[ -z "$ALLOWED_EMAILS" ]] || env_vars+=";ALLOWED_EMAILS=$ALLOWED_EMAILS"
 [[ -z "$ALLOWED_DOMAINS" ]] || env_vars+=";ALLOWED_DOMAINS=$ALLOWED_DOMAINS"
 for pair in "${EXTRA_ENV[@]}"; do env_vars+=";$pair"; done
-sizing=(--memory="$MEMORY")
-[[ -z "$CPU" ]] || sizing+=(--cpu="$CPU")
+# The CPU is set, not left to follow memory: 512 MiB alone gets a third of a vCPU, and a step's CPU work
+# (reading, validating, encoding tens of thousands of rows) would stretch the step three times.
+sizing=(--memory="$MEMORY" --cpu="$CPU")
 
 # Never --allow-unauthenticated: that grants allUsers the invoker role, which organisations with the
 # domain-restricted-sharing policy refuse. Public mode switches the invoker check off instead, below.

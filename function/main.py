@@ -16,6 +16,7 @@ from typing import Any
 import flask
 import functions_framework
 
+from callmarker_sheets import collector
 from callmarker_sheets.auth import Caller, sheets_credentials, verify_caller
 from callmarker_sheets.config import ConfigError, Settings, deployment_revision, get_settings
 from callmarker_sheets.cursor import CursorSeal
@@ -57,7 +58,8 @@ def upload_rows(request: flask.Request) -> flask.Response:
         if is_diagnosis(body):
             return _diagnosis(request, body, request_id)
         settings, redact = _settings()
-        caller, answer = _step(request, body, settings, arrived)
+        with collector.paused():
+            caller, answer = _step(request, body, settings, arrived)
     except ServiceError as exc:
         level = logging.WARNING if exc.http_status < 500 else logging.ERROR
         logger.log(level, "refused (%s): %s", exc.code, exc.message, extra={"request_id": request_id})
@@ -83,7 +85,10 @@ def upload_rows(request: flask.Request) -> flask.Response:
     )
     # The cursor is opaque and signed; the problem rows' link is made of ids only (the spreadsheet's, checked
     # by the schema, and two numbers), whose digits must not be masked as if they were a phone number.
-    return _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor", "problem_rows_url"})))
+    response = _json(200, redact.clean(answer.to_json(), keep=frozenset({"cursor", "problem_rows_url"})))
+    # what the step left in cycles is collected once its answer is on its way, not while the user waits
+    response.call_on_close(collector.collect)
+    return response
 
 
 def _language(body: object) -> str:
@@ -177,3 +182,7 @@ def _json(status: int, body: Any) -> flask.Response:
     response = flask.jsonify(body)
     response.status_code = status
     return response
+
+
+# Everything imported up to here lives as long as the instance.
+collector.freeze_imports()

@@ -52,6 +52,7 @@ PURPOSES: tuple[tuple[str, Callable[[Frame], bool]], ...] = (
     ("fingerprints", _function(_SHEET, "row_fingerprint", "Selection.fingerprint", "Selection.user_values")),
     ("validation", _in("callmarker_sheets/validate.py", "callmarker_sheets/fields.py")),
     ("Sheets decoding", _function("requests/models.py", "Response.json")),
+    ("Sheets decoding", _function(_SHEET, "_decoded")),
     ("CallMarker body encoding", _function("httpx/_content.py", "encode_json", "encode_request")),
     ("CallMarker answers", _in("callmarker_sheets/callmarker_answers.py")),
     ("status write", _function(_SHEET, "Sheet.write", "Sheet._status_ranges", "_runs")),

@@ -11,7 +11,12 @@ refuses it (``ERROR: (gcloud.GROUP.COMMAND) unrecognized arguments: ...``, exit 
   --set-env-vars | --remove-env-vars --update-env-vars`` is one exclusive group, and so are the
   secrets flags ``--clear-secrets | --set-secrets | --remove-secrets --update-secrets``.
 - https://cloud.google.com/functions/docs/configuring/memory ("Set vCPU count"): ``--cpu`` goes with
-  ``--memory`` and ``--gen2``.
+  ``--memory`` and ``--gen2``; a function of 2nd gen is a Cloud Run service, held to Cloud Run's limits:
+  https://cloud.google.com/run/docs/configuring/services/cpu ("vCPU and memory table"): less than 1 vCPU
+  is 0.08 to 1 in steps of 0.001, more is 2, 4, 6 or 8; under 0.5 vCPU at most 512 MiB, under 1 vCPU at
+  most 1 GiB, 1 vCPU up to 4 GiB, 2 up to 8 GiB, 4 from 2 to 16 GiB, 6 from 4 to 24 GiB, 8 from 4 to
+  32 GiB. A pair outside the table is refused by the API (``INVALID_ARGUMENT``, exit 1), not by the
+  argument parser.
 - https://cloud.google.com/functions/docs/configuring/timeout: an HTTP function of 2nd gen waits at
   most 3600s.
 - https://cloud.google.com/sdk/gcloud/reference/run/services/update and
@@ -87,6 +92,47 @@ def _negatable(*names: str) -> frozenset[str]:
 def _cpu_needs_memory_and_gen2(flags: Mapping[str, str]) -> str | None:
     if "--cpu" in flags and ("--memory" not in flags or "--gen2" not in flags):
         return "argument --cpu: --cpu requires --memory and --gen2 to be specified"
+    return None
+
+
+#: Cloud Run's memory range for each whole number of vCPUs, in MiB (the "vCPU and memory table").
+_MEMORY_FOR_CPUS = {1: (0, 4096), 2: (0, 8192), 4: (2048, 16384), 6: (4096, 24576), 8: (4096, 32768)}
+_MEMORY_UNITS = {"": 2**-20, "k": 10**3 / 2**20, "M": 10**6 / 2**20, "G": 10**9 / 2**20, "Ki": 1 / 1024}
+_MEMORY_UNITS |= {"Mi": 1, "Gi": 1024, "KB": 1 / 1024, "MB": 1, "GB": 1024}
+
+
+def _mib(text: str) -> float | None:
+    number = text.rstrip("KMGBikmg")
+    unit = text[len(number) :]
+    try:
+        return float(number) * _MEMORY_UNITS[unit]
+    except (ValueError, KeyError):
+        return None
+
+
+def _cpu_fits_memory(flags: Mapping[str, str]) -> str | None:
+    if "--cpu" not in flags or "--memory" not in flags:
+        return None
+    cpu_text, memory = flags["--cpu"], _mib(flags["--memory"])
+    try:
+        cpu = float(cpu_text)
+    except ValueError:
+        return f"INVALID_ARGUMENT: cpu '{cpu_text}' is not a number of vCPUs"
+    if memory is None:
+        return f"INVALID_ARGUMENT: memory '{flags['--memory']}' is not a size"
+    if cpu < 1:
+        steps = round(cpu * 1000)
+        if cpu < 0.08 or abs(steps - cpu * 1000) > 1e-6:
+            return f"INVALID_ARGUMENT: cpu {cpu_text} must be 0.08 to 1 in steps of 0.001"
+        most = 512 if cpu < 0.5 else 1024
+        if memory > most:
+            return f"INVALID_ARGUMENT: {cpu_text} vCPU takes at most {most} MiB of memory"
+        return None
+    if cpu not in _MEMORY_FOR_CPUS:
+        return f"INVALID_ARGUMENT: cpu {cpu_text} must be less than 1, or 1, 2, 4, 6 or 8"
+    least, most = _MEMORY_FOR_CPUS[int(cpu)]
+    if not least <= memory <= most:
+        return f"INVALID_ARGUMENT: {cpu_text} vCPU takes {least} to {most} MiB of memory"
     return None
 
 
@@ -196,7 +242,7 @@ COMMANDS: dict[tuple[str, ...], Spec] = {
             frozenset({"--allow-unauthenticated", "--no-allow-unauthenticated"}),
             frozenset({"--gen2", "--no-gen2"}),
         ),
-        rules=(_cpu_needs_memory_and_gen2, _timeout_within_an_hour),
+        rules=(_cpu_needs_memory_and_gen2, _timeout_within_an_hour, _cpu_fits_memory),
     ),
     ("functions", "describe"): Spec((1, 1), values=frozenset({"--region"}), bools=frozenset({"--gen2"})),
     ("run", "services", "update"): Spec(
@@ -218,7 +264,7 @@ COMMANDS: dict[tuple[str, ...], Spec] = {
             frozenset({"--clear-custom-audiences", "--add-custom-audiences"}),
             frozenset({"--clear-custom-audiences", "--remove-custom-audiences"}),
         ),
-        rules=(_one_of_iam_check,),
+        rules=(_one_of_iam_check, _cpu_fits_memory),
     ),
     ("run", "services", "add-iam-policy-binding"): Spec(
         (1, 1),
@@ -282,7 +328,8 @@ def parse(args: Sequence[str]) -> tuple[tuple[str, ...], list[str], dict[str, st
     for rule in spec.rules:
         problem = rule(flags)
         if problem:
-            raise Refused(f"ERROR: ({name}) {problem}", code=1 if "FAILED_PRECONDITION" in problem else 2)
+            api = problem.startswith(("FAILED_PRECONDITION", "INVALID_ARGUMENT"))
+            raise Refused(f"ERROR: ({name}) {problem}", code=1 if api else 2)
     return command, positionals, flags
 
 

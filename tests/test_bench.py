@@ -328,11 +328,12 @@ def stack() -> Iterator[Stack]:
 
 def test_a_tiny_profiled_case_runs_through_the_emulator_and_function_processes(stack: Stack) -> None:
     bench = Bench(stack, quota=None)  # no cgroup in tests: figures here are not timed
-    result = run_case(bench, Case("tiny", 600, profiled=True, title="600 rows"), seed=3)
+    # enough rows for validation to take a few of the sampler's 5 ms looks (3,000 rows: about 30 ms)
+    result = run_case(bench, Case("tiny", 3000, profiled=True, title="3,000 rows"), seed=3)
     assert result["finished"]
     assert result["steps"] == 1
     (step,) = result["per_step"]
-    assert step["rows"] == 600
+    assert step["rows"] == 3000
     assert step["callmarker_requests"] == math.ceil(step["customers_sent"] / 500)
     assert step["sheets_round_trips"] < sum(step["sheets_calls"].values())  # the two reads at once
     assert result["sends_per_customer"] == {"mean": 1.0, "max": 1}

@@ -775,13 +775,22 @@ def test_the_token_and_the_numbers_never_reach_a_message_a_report_or_a_log(
 
 
 def test_one_log_record_per_request_with_its_figures(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="callmarker_sheets.callmarker")
+    caplog.set_level(logging.DEBUG, logger="callmarker_sheets.callmarker")
     upload(client(Recorder(failing_first(FAULTS["503"])), concurrency=1), items(range(2, 5)))
 
     records = [record for record in caplog.records if hasattr(record, "attempt")]
     assert [(r.attempt, r.http_status, r.customers) for r in records] == [(1, 503, 3), (2, 200, 3)]  # type: ignore[attr-defined]
     assert records[1].counts == {"created": 3, "restored": 0, "refused": 0}  # type: ignore[attr-defined]
-    assert records[0].levelno == logging.WARNING
+    # a failed request is a warning; one that went well is a detail (a step holds a hundred of them)
+    assert [r.levelno for r in records] == [logging.WARNING, logging.DEBUG]
+
+
+def test_requests_that_went_well_leave_no_line_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="callmarker_sheets.callmarker")
+    upload(client(Recorder(failing_first(FAULTS["503"])), concurrency=1), items(range(2, 5)))
+
+    records = [record for record in caplog.records if hasattr(record, "attempt")]
+    assert [(r.attempt, r.http_status) for r in records] == [(1, 503)]  # type: ignore[attr-defined]
     summary = next(record for record in caplog.records if hasattr(record, "sends_per_customer"))
     assert summary.sends_per_customer == {"mean": 2.0, "max": 2}
 

@@ -114,6 +114,13 @@ def assert_no_secret(run: Run) -> None:
         ["functions", "deploy", "f", "--gen2", "--set-env-vars=A=1", "--env-vars-file=x.yaml"],
         ["functions", "deploy", "f", "--allow-unauthenticated", "--no-allow-unauthenticated"],
         ["functions", "deploy", "f", "--gen2", "--timeout=3601s"],
+        # Cloud Run's vCPU and memory table: fractions under 1 are small, above 1 only 2, 4, 6 or 8
+        ["functions", "deploy", "f", "--gen2", "--memory=1Gi", "--cpu=0.333"],
+        ["functions", "deploy", "f", "--gen2", "--memory=8Gi", "--cpu=1"],
+        ["functions", "deploy", "f", "--gen2", "--memory=2Gi", "--cpu=3"],
+        ["functions", "deploy", "f", "--gen2", "--memory=1Gi", "--cpu=4"],
+        ["functions", "deploy", "f", "--gen2", "--memory=128Mi", "--cpu=0.05"],
+        ["run", "services", "update", "f", "--memory=2Gi", "--cpu=0.5"],
         ["run", "services", "update", "f", "--invoker-iam-check", "--no-invoker-iam-check"],
         ["run", "services", "update", "f", "--clear-custom-audiences", "--add-custom-audiences=a"],
         ["run", "services", "add-iam-policy-binding", "f", "--member=domain:example.co.il"],
@@ -135,6 +142,20 @@ def test_the_fake_gcloud_accepts_the_documented_forms() -> None:
     assert command == ("functions", "deploy")
     assert positionals == ["f"]
     assert flags == {"--gen2": "", "--memory": "512Mi", "--cpu": "1", "--project": "p"}
+
+
+@pytest.mark.parametrize(
+    ("memory", "cpu"), [("512Mi", "1"), ("512Mi", "0.333"), ("1Gi", "0.583"), ("2Gi", "1"), ("4Gi", "2")]
+)
+def test_the_fake_gcloud_accepts_cloud_runs_vcpu_and_memory_pairs(memory: str, cpu: str) -> None:
+    gcloud_cli.parse(["functions", "deploy", "f", "--gen2", f"--memory={memory}", f"--cpu={cpu}"])
+
+
+def test_a_pair_outside_the_table_is_refused_by_the_api_not_the_parser() -> None:
+    with pytest.raises(gcloud_cli.Refused) as refused:
+        gcloud_cli.parse(["functions", "deploy", "f", "--gen2", "--memory=8Gi", "--cpu=1"])
+    assert refused.value.code == 1
+    assert "INVALID_ARGUMENT" in str(refused.value)
 
 
 def test_domain_restricted_sharing_refuses_a_public_grant(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,7 +226,8 @@ def test_first_deploy_creates_the_secrets_the_identity_and_an_iam_protected_func
     ):
         assert expected in deploy_call
     assert "--allow-unauthenticated" not in deploy_call
-    assert not any(a.startswith("--cpu") for a in deploy_call)
+    # one whole vCPU: the 0.333 that 512 MiB would get makes a step's work take up to three times as long
+    assert "--cpu=1" in deploy_call
     assert run.flag(deploy_call, "--set-env-vars").removeprefix("^;^").split(";") == [
         f"ID_TOKEN_AUDIENCES={AUDIENCES}",
         "ALLOWED_EMAILS=dana@gmail.com,avi@gmail.com",

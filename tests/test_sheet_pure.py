@@ -1,9 +1,11 @@
 """The pure parts of the Sheets adapter: intervals, A1 ranges, locales, fingerprints, status headers."""
 
+import hashlib
+import json
 from itertools import pairwise
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callmarker_sheets.sheet import (
@@ -107,6 +109,51 @@ def test_fingerprint_changes_with_any_cell() -> None:
 def test_fingerprint_ignores_trailing_blank_cells_only() -> None:
     assert row_fingerprint(["a", "b"]) == row_fingerprint(["a", "b", "", " "])
     assert row_fingerprint(["a", "", "b"]) != row_fingerprint(["a", "b"])
+
+
+#: Fingerprints as the status column holds them today, written before the function encoded rows with
+#: orjson (json.dumps(cells, ensure_ascii=False, separators=(",", ":")), SHA-256, 16 hex digits): a
+#: fingerprint that changed would make pending mode send every unchanged row again.
+WRITTEN_BEFORE = [
+    (["0547000000", "דנה", "כהן", "dana@example.co.il"], "037375025b260cf1"),
+    (["054-700-0000", "Maya 🙂", "👩\u200d👩\u200d👧", "", "", "note"], "633b9efcaacc8742"),
+    (["1,250", "3.14", "-0", "1.23E+15", "24/10/2017", "08:16"], "81365f00156c3c73"),
+    (["", "", ""], "4f53cda18c2baa0c"),
+    ([], "4f53cda18c2baa0c"),
+    (
+        [
+            "\u200fמעוניין במנוי שנתי\u200f",
+            "=not a formula",
+            'quote " and \\ backslash',
+            "tab\tnew\nline",
+            "\x01ctl\x7f",
+        ],
+        "b7b9e2c12e104e35",
+    ),
+    (["\u2028sep\u2029", "é", "ﬁ", " leading", "trailing "], "b271e52e8684f409"),
+]
+
+
+@pytest.mark.parametrize(("cells", "written"), WRITTEN_BEFORE)
+def test_fingerprints_already_in_sheets_still_match(cells: list[str], written: str) -> None:
+    assert row_fingerprint(cells) == written
+
+
+def _fingerprint_as_written_before(cells: list[str]) -> str:
+    while cells and not cells[-1].strip():
+        cells = cells[:-1]
+    encoded = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+# Any text a cell can hold (a lone surrogate cannot come from Google's JSON as UTF-8).
+_CELL = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_CELL, st.sampled_from(["", " ", "0", "-1.5", "1E+20", "דנה", "🙂"])), max_size=8))
+def test_any_row_has_the_fingerprint_it_had_before(cells: list[str]) -> None:
+    assert row_fingerprint(cells) == _fingerprint_as_written_before(cells)
 
 
 def test_fingerprint_does_not_confuse_cell_boundaries() -> None:

@@ -8,7 +8,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -396,6 +396,62 @@ def test_a_tiny_budget_still_moves_the_job_on_by_one_batch_a_step(world: World) 
     assert [r["customers"] for r in world.callmarker_app.requests] == [10, 10, 10]
 
 
+class RecordingClient(CallMarkerClient):
+    """The real client, noting the deadlines each upload was given."""
+
+    given: list[tuple[float | None, float | None]]
+
+    async def upload(
+        self, items: Any, *, deadline: float | None = None, hard_deadline: float | None = None
+    ) -> Any:
+        self.given.append((deadline, hard_deadline))
+        return await super().upload(items, deadline=deadline, hard_deadline=hard_deadline)
+
+
+@pytest.mark.parametrize(
+    ("read_ends", "last_batch_ends", "sent"),
+    [
+        (30.0, 45.0, 10),  # reading took the time kept for uploading: one batch, until the step's deadline
+        (48.0, 50.0, 10),  # past the deadline: a short chance, half of LATE_REQUEST_S past it at most
+        (52.0, 50.0, 0),  # later still: nothing is sent, the rows wait for the next step
+    ],
+)
+def test_after_a_long_read_the_last_batch_ends_within_the_steps_reach(
+    world: World, read_ends: float, last_batch_ends: float, sent: int
+) -> None:
+    """A step answers within Apps Script's 60 s: a batch sent after reading took the budget ends by the
+    step's deadline (45 s), or 5 s after it at most, so that the write has its own 5 s."""
+    context = world.context(budget=45.0, batch_size=10)
+    now = [0.0]
+    read = context.sheet.read
+
+    def slow_read(*args: Any, **kwargs: Any) -> Selection:
+        selection = read(*args, **kwargs)
+        now[0] = read_ends
+        return selection
+
+    context.sheet.read = slow_read  # type: ignore[method-assign]
+    client = context.client
+    assert isinstance(client, CallMarkerClient)
+    recording = RecordingClient(
+        "https://callmarker.test/api/v1",
+        CALLMARKER_TOKEN,
+        batch_size=10,
+        transport=AsyncEmulatorTransport(world.callmarker_app),
+        clock=lambda: now[0],
+    )
+    recording.given = []
+    context = replace(context, client=recording, clock=lambda: now[0])
+    answer = run_step(job(rows=[[2, 31]]), None, context)
+    assert recording.given == [(last_batch_ends, last_batch_ends)]
+    assert answer.processed_rows == sent
+    assert sum(r["customers"] for r in world.callmarker_app.requests) == sent
+    if sent:
+        assert list(world.statuses().values()) == ["uploaded"] * sent
+    else:  # nothing to say of any row yet: no status written
+        assert world.sheet_values()[0] == HEADERS
+
+
 def test_check_sends_nothing_and_remove_removes(world: World) -> None:
     checked = run_step(job(rows=[[2, 31]], action="check"), None, world.context())
     assert checked.counts["valid"] == 30
@@ -481,8 +537,11 @@ class SortingSheet:
         self._app = sheets_app
         self.info = sheet.info
 
-    def read(self, intervals: Sequence[tuple[int, int]], *, header_row: int = 1) -> Selection:
-        return self._sheet.read(intervals, header_row=header_row)
+    def read_header(self, header_row: int) -> tuple[str, ...]:
+        return self._sheet.read_header(header_row)
+
+    def read(self, intervals: Sequence[tuple[int, int]], **how: Any) -> Selection:
+        return self._sheet.read(intervals, **how)
 
     def write(
         self, selection: Selection, statuses: Sequence[StatusUpdate], *, key_column: int

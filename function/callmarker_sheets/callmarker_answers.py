@@ -507,9 +507,14 @@ def _answered(status: int, data: Mapping[str, Any], success: bool, numbers: Sequ
 
     states: dict[int, set[CustomerState]] = {}
     reasons: dict[int, str] = {}
+    # Customers named with words that neither confirm nor refuse ({"0547000017": "customers[1].agent_name:
+    # unknown agent"}): a list of refusals that names them cannot confirm them.
+    unclear: dict[int, str] = {}
     unmatched_refusals = 0
     for mention in reading.mentions:
         if mention.state is None:
+            if mention.index is not None and mention.reason:
+                unclear.setdefault(mention.index, mention.reason)
             continue
         if mention.index is None:
             unmatched_refusals += mention.state is CustomerState.REFUSED
@@ -520,6 +525,7 @@ def _answered(status: int, data: Mapping[str, Any], success: bool, numbers: Sequ
         if mention.state is CustomerState.REFUSED and mention.reason and mention.index not in reasons:
             reasons[mention.index] = mention.reason
 
+    refusals_named = any(CustomerState.REFUSED in found for found in states.values())
     verdicts: list[Verdict] = []
     for index in range(size):
         found = states.get(index, set())
@@ -527,8 +533,11 @@ def _answered(status: int, data: Mapping[str, Any], success: bool, numbers: Sequ
             verdicts.append(Verdict(CustomerState.REFUSED, reasons.get(index, ""), named=True))
         elif found == {CustomerState.ACCEPTED}:
             verdicts.append(Verdict(CustomerState.ACCEPTED, named=True))
+        elif not found and index in unclear and success and refusals_named:
+            # Named beside the refusals, with words of its own that confirm nothing: one of them.
+            verdicts.append(Verdict(CustomerState.REFUSED, unclear[index], named=True))
         else:
-            verdicts.append(Verdict(CustomerState.UNKNOWN))
+            verdicts.append(Verdict(CustomerState.UNKNOWN, named=index in unclear))
 
     message_counts = parse_counts(message)
     field_counts = _counts(reading.counts)
@@ -589,7 +598,12 @@ def _settle_unknown(
         if left < 0 or left > len(unknown):
             return verdicts, None, False
         return verdicts, left, True
-    if reading.refusal_list and unmatched_refusals == 0 and consistent:
+    if (
+        reading.refusal_list
+        and unmatched_refusals == 0
+        and consistent
+        and not any(verdicts[i].named for i in unknown)
+    ):
         # A list of refusals that names none of them.
         return _confirm(verdicts, unknown), 0, True
     return verdicts, None, consistent

@@ -325,6 +325,16 @@ class HeaderMap:
     def __contains__(self, name: object) -> bool:
         return name in self.fields
 
+    def narrowed(self, indexes: Sequence[int]) -> HeaderMap:
+        """The same fields, for rows that hold only the cells of ``indexes`` (in that order)."""
+        position = {index: i for i, index in enumerate(indexes)}
+        columns = {position[index]: name for index, name in self.columns.items() if index in position}
+        return HeaderMap(
+            headers=tuple(self.headers[index] if index < len(self.headers) else "" for index in indexes),
+            columns=columns,
+            fields={name: i for i, name in columns.items()},
+        )
+
 
 def _numbered_field(key: str, header: str, col: int, problems: list[Text]) -> str | None:
     """``custom_field_{id}`` / ``product_field_{id}`` in any spelling, or None; a bad id is a problem."""

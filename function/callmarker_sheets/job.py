@@ -354,9 +354,19 @@ class Progress:
     errors: list[dict[str, Any]] = field(default_factory=list)
     retry: list[Interval] = field(default_factory=list)
     seal: CursorSeal | None = field(default=None, repr=False, compare=False)
+    #: Pending mode: the job's rows, as its first step found them (the rows not uploaded, or edited since,
+    #: up to a job's size), so that later steps need not read every row again to find them. None: not
+    #: known (selected mode, whose rows are the selection; or a job whose rows do not fit in a cursor).
+    rows: list[Interval] | None = None
+    #: Pending mode: the pending rows beyond the job's size, as its first step counted them.
+    later: int = 0
+    #: The columns (0-based) whose raw values the last step read, and those that tell a repeated
+    #: number, as its header row mapped them: a later step asks for those alone. None: not known.
+    columns: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     def encode(self) -> str:
-        """The cursor for the next step. The first errors are left out if the rest would not fit."""
+        """The cursor for the next step. What only saves work is left out if the rest would not fit:
+        the first errors, then the job's rows (later steps then find them again)."""
         if self.seal is None:
             raise RuntimeError("a progress is encoded with its job's seal (Progress.decode gives it)")
         payload: dict[str, Any] = {
@@ -365,13 +375,17 @@ class Progress:
             "counts": {str(k): v for k, v in self.counts.items() if v},
             "errors": self.errors[:MAX_ERRORS],
             "retry": _pack(self.retry),
+            "rows": None if self.rows is None else _pack(self.rows),
+            "later": self.later,
+            "columns": None if self.columns is None else [list(self.columns[0]), list(self.columns[1])],
         }
+        for leaner in (payload, {**payload, "errors": []}):
+            try:
+                return self.seal.seal(leaner)
+            except CursorTooLarge:
+                pass
         try:
-            return self.seal.seal(payload)
-        except CursorTooLarge:
-            pass
-        try:
-            return self.seal.seal({**payload, "errors": []})
+            return self.seal.seal({**payload, "errors": [], "rows": None})
         except CursorTooLarge as exc:
             raise ProgressTooLarge(
                 N_(
@@ -398,10 +412,15 @@ class Progress:
                 errors=_errors(payload["errors"]),
                 retry=_clip(_unpack(payload["retry"]), span),
                 seal=job.seal,
+                # what only saves work may be left out: then it is not known, and found again
+                rows=None if payload.get("rows") is None else _clip(_unpack(payload["rows"]), span),
+                later=_count(payload.get("later", 0)),
+                columns=_columns(payload.get("columns")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CursorInvalid(N_("cursor is not one this function gave: start the job again.")) from exc
-        if sum(hi - lo + 1 for lo, hi in progress.done) > MAX_JOB_ROWS:
+        job_rows = sum(hi - lo + 1 for lo, hi in progress.rows or ())
+        if sum(hi - lo + 1 for lo, hi in progress.done) > MAX_JOB_ROWS or job_rows > MAX_JOB_ROWS:
             raise CursorInvalid(N_("cursor is not one this function gave: start the job again."))
         return progress
 
@@ -446,6 +465,28 @@ def _clip(intervals: Sequence[Interval], span: Sequence[Interval]) -> list[Inter
         else:
             j += 1
     return clipped
+
+
+#: Google Sheets holds at most 18,278 columns (A to ZZZ).
+MAX_COLUMNS = 18_278
+
+
+def _columns(value: object) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError("columns are two lists")
+    raw, keys = value
+    for indexes in (raw, keys):
+        if not isinstance(indexes, list) or not all(_whole(i, 0, MAX_COLUMNS - 1) for i in indexes):
+            raise ValueError("not column indexes")
+    return tuple(raw), tuple(keys)
+
+
+def _count(value: object) -> int:
+    if not _whole(value, 0, MAX_SHEET_ROWS):
+        raise ValueError("not a count of rows")
+    return cast(int, value)
 
 
 def _counts(value: object) -> Counter[str]:

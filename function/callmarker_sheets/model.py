@@ -28,6 +28,15 @@ class RequestOptions:
     remove: bool = False
     unique: bool = False
     international: bool = False
+    #: Worked out once: every row's options are a key, for repeats and for batches.
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.campaign, self.agent_name, self.status, self.override, self.remove, self.unique)
+        object.__setattr__(self, "_hash", hash((*fields, self.international)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {}

@@ -15,11 +15,13 @@ from callmarker_sheets.upload import (
     StepContext,
     StepRead,
     answer_errors,
+    checked_rows,
     invalid_result,
+    narrowed,
     plan_step,
     read_step,
 )
-from callmarker_sheets.validate import JobOptions, country_name, field_label, validate_rows
+from callmarker_sheets.validate import JobOptions, country_name, field_label
 
 __all__ = ["Preview", "run_preview"]
 
@@ -60,13 +62,10 @@ def run_preview(job: Job, ctx: StepContext, t: Translator) -> Preview:
     """Read, plan and validate the job's rows as its first step would; count what it would send."""
     read = read_step(job, ctx, t)
     plan = plan_step(job, read, Progress.decode(None, job), first_step=True, max_rows=ctx.max_rows)
-    selection = read.selection
+    read = narrowed(read, plan)
     to_send = invalid = 0
     errors: list[dict[str, Any]] = []
-    rows = ((r.number, r.formatted, r.raw) for r in selection.rows)
-    for row, verdict in zip(selection.rows, validate_rows(rows, read.headers, read.options, t), strict=True):
-        if row.number not in plan.to_do:
-            continue
+    for row, verdict in checked_rows(read, plan, t):
         if isinstance(verdict, list):
             invalid += 1
             if len(errors) < MAX_ERRORS:

@@ -63,15 +63,24 @@ from callmarker_sheets.logs import redact
 from callmarker_sheets.model import Outcome, RowError, RowResult, UploadItem
 from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import (
+    LATE_REQUEST_S,
     PreviousStatus,
     Selection,
     Sheet,
     SheetRow,
     StatusUpdate,
     connect,
+    find_status_columns,
     merge_intervals,
+    subtract_intervals,
 )
-from callmarker_sheets.validate import JobOptions, check_job_options, validate_rows
+from callmarker_sheets.validate import (
+    JobOptions,
+    check_job_options,
+    key_columns,
+    raw_columns,
+    validate_rows,
+)
 
 # The request and the cursor live in job.py; their names are kept here for the entry point and tests.
 __all__ = [
@@ -109,12 +118,19 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: What validation says of a row: the customer to send, or what is wrong with it.
+Verdict = UploadItem | list[RowError]
+
 #: Statuses that pending mode leaves alone while the row is unchanged, and that checking keeps.
 SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT.value})
 #: Time kept for writing the statuses at the end of a step: at least this, or what reading took.
 MIN_WRITE_RESERVE_S = 1.0
 #: No batch is started later than this before the time kept for writing (batches in flight finish).
 START_MARGIN_S = 1.0
+#: When reading took the time kept for uploading, a step still sends one batch (so that every step moves
+#: the job on) if it can end by the step's deadline, or within this long of now when that is later; never
+#: later than half of ``LATE_REQUEST_S`` past the deadline, leaving the write the other half.
+LAST_BATCH_S = 5.0
 
 
 class TooManyRows(JobError):
@@ -225,9 +241,10 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     deadline = ctx.deadline if ctx.deadline is not None else started + ctx.budget_s
     progress = Progress.decode(cursor, job)
     t = translator(job.lang)
-    read = read_step(job, ctx, t)
+    read = read_step(job, ctx, t, None if cursor is None else progress)
     read_s = ctx.clock() - started
     plan = plan_step(job, read, progress, first_step=cursor is None, max_rows=ctx.max_rows)
+    read = narrowed(read, plan)
     # Writing costs about what reading did: keep that for the end of the step, and stop starting
     # batches early enough that those in flight can finish before it.
     write_s = max(MIN_WRITE_RESERVE_S, read_s)
@@ -239,6 +256,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
         t,
         deadline=deadline - write_s - START_MARGIN_S,
         hard_deadline=deadline - write_s,
+        step_deadline=deadline,
     )
     # The rows' cells are not needed any more: let them go before the statuses are built and sent.
     selection = replace(read.selection, rows=(), previous={})
@@ -282,16 +300,40 @@ def _wanted(job: Job, row_count: int, max_rows: int, t: Translator) -> tuple[Int
     return wanted
 
 
-def read_step(job: Job, ctx: StepContext, t: Translator = ENGLISH) -> StepRead:
-    """The read phase: the rows from the sheet, their headers mapped, the options checked against them."""
+def read_step(
+    job: Job, ctx: StepContext, t: Translator = ENGLISH, progress: Progress | None = None
+) -> StepRead:
+    """The read phase: the rows from the sheet, their headers mapped, the options checked against them.
+
+    A first step reads every row of the job whole (the selection's, as shown and raw, with the header
+    row, in two calls at once; in pending mode, every row of the sheet). A later one (``progress``)
+    reads whole only the rows still to do, and of the job's other rows only the columns that tell a
+    repeated number; raw values only of the columns validation reads them by (numbers, dates,
+    checkboxes), as the last step's header row gave them (pending mode's first step reads its header
+    row first for them). If the header row moved the columns meanwhile, the rows are read again, whole.
+    """
     info = ctx.sheet.info
-    selection = ctx.sheet.read(_wanted(job, info.row_count, ctx.max_rows, t), header_row=job.header_row)
-    try:
-        headers = map_headers(selection.headers, ignore=set(selection.status_columns.values()))
-    except HeaderError as exc:
-        raise HeaderProblem(
-            t("Row {=row} (the header row): {=problems}", row=job.header_row, problems=exc.words(t))
-        ) from exc
+    wanted = _wanted(job, info.row_count, ctx.max_rows, t)
+    columns = progress.columns if progress is not None else None
+    if columns is None and job.mode == "pending":
+        # Pending mode reads every row of the sheet: its header row first (one call more), so that raw
+        # values are asked for only of the columns validation reads them by, not of every cell.
+        headers = _mapped(ctx.sheet.read_header(job.header_row), job, t)
+        columns = (tuple(sorted(raw_columns(headers))), key_columns(headers))
+    if columns is None:
+        selection = ctx.sheet.read(wanted, header_row=job.header_row)
+        headers = _mapped(selection.headers, job, t)
+    else:
+        raw, keys = columns
+        whole, other = _rows_to_read(job, wanted, progress)
+        selection = ctx.sheet.read(
+            whole, header_row=job.header_row, raw_columns=raw, keys=other, key_columns=keys
+        )
+        headers = _mapped(selection.headers, job, t)
+        if not raw_columns(headers) <= set(raw) or key_columns(headers) != keys:
+            # the columns moved since they were read: read the rows again, as the sheet is now
+            selection = ctx.sheet.read(wanted, header_row=job.header_row)
+            headers = _mapped(selection.headers, job, t)
     # The country of a number comes from the request or the function's setting, never from the sheet's
     # locale: many Israeli teams keep English (en_US) sheets.
     options = job.job_options(
@@ -303,6 +345,31 @@ def read_step(job: Job, ctx: StepContext, t: Translator = ENGLISH) -> StepRead:
     if problems:
         raise BadRequest(" ".join(problems))
     return StepRead(selection, headers, options)
+
+
+def _mapped(header: Sequence[str], job: Job, t: Translator) -> HeaderMap:
+    try:
+        return map_headers(header, ignore=set(find_status_columns(header).values()))
+    except HeaderError as exc:
+        raise HeaderProblem(
+            t("Row {=row} (the header row): {=problems}", row=job.header_row, problems=exc.words(t))
+        ) from exc
+
+
+def _rows_to_read(
+    job: Job, wanted: Sequence[Interval], progress: Progress | None
+) -> tuple[Sequence[Interval], Sequence[Interval]]:
+    """The rows a step reads whole, and those of which it reads only the key columns: a first step
+    reads every row whole (pending mode tells an unchanged row by all its cells); a later one, only
+    the rows still to do."""
+    if progress is None:
+        return wanted, ()
+    if job.mode == "selected":
+        return subtract_intervals(wanted, progress.done), progress.done
+    if progress.rows is None:
+        return wanted, ()
+    whole = subtract_intervals(progress.rows, progress.done)
+    return whole, subtract_intervals(wanted, whole)
 
 
 @dataclass(slots=True)
@@ -320,32 +387,81 @@ class Plan:
     skipped: int = 0
     #: Pending rows beyond one job's size: they wait for the next job.
     left_for_later: int = 0
+    #: Pending mode's first step: the job's rows, for the cursor (later steps read only those).
+    rows: tuple[Interval, ...] | None = None
+    #: For the cursor: the columns a later step reads raw, and those that tell a repeated number.
+    columns: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
 
 def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool, max_rows: int) -> Plan:
     """The plan phase, pure: the job's rows among those read, and which of them this step acts on."""
     selection = read.selection
     done = _IntervalSet(progress.done)
-    # The job's rows: every non-empty selected row; in pending mode, those not uploaded and unchanged
-    # (rows this job finished stay in, so the totals hold across steps).
-    job_rows = [
-        row
-        for row in selection.rows
-        if job.mode == "selected" or row.number in done or not _settled(selection, row)
-    ]
-    skipped = len(selection.rows) - len(job_rows) if job.mode == "pending" and first_step else 0
-    # A selection larger than a job was refused when read; pending rows beyond it wait for the next job.
-    left_for_later = max(0, len(job_rows) - max_rows)
-    job_rows = job_rows[:max_rows]
-    return Plan(
-        job_size=len(job_rows),
-        to_do={row.number for row in job_rows if row.number not in done},
+    plan = Plan(
+        job_size=0,
+        to_do=set(),
         done=done,
         key_column=read.headers.fields["number"],
         unmapped=read.headers.unmapped,
-        skipped=skipped,
-        left_for_later=left_for_later,
+        columns=(tuple(sorted(raw_columns(read.headers))), key_columns(read.headers)),
     )
+    if job.mode == "selected":
+        # The job's rows: every non-empty selected row; those finished in earlier steps were not read
+        # again, and count as they did (so that totals hold across steps).
+        plan.to_do = {row.number for row in selection.rows if row.number not in done}
+        plan.job_size = len(done) + len(plan.to_do)
+        return plan
+    if progress.rows is not None and not first_step:
+        # Pending mode's later steps: the job's rows are those its first step found.
+        found = _IntervalSet(progress.rows)
+        plan.to_do = {row.number for row in selection.rows if row.number in found and row.number not in done}
+        plan.job_size = len(found)
+        plan.left_for_later = progress.later
+        return plan
+    # Pending mode: the rows not uploaded and unchanged (rows this job finished stay in, so the totals
+    # hold across steps).
+    job_rows = [row for row in selection.rows if row.number in done or not _settled(selection, row)]
+    plan.skipped = len(selection.rows) - len(job_rows) if first_step else 0
+    # Pending rows beyond a job's size wait for the next job.
+    plan.left_for_later = max(0, len(job_rows) - max_rows)
+    job_rows = job_rows[:max_rows]
+    plan.job_size = len(job_rows)
+    plan.to_do = {row.number for row in job_rows if row.number not in done}
+    plan.rows = merge_intervals((row.number, row.number) for row in job_rows)
+    return plan
+
+
+def narrowed(read: StepRead, plan: Plan) -> StepRead:
+    """What a step goes on with once its plan is made: the rows it acts on whole, and of the others only
+    the columns that tell a repeated number (pending mode reads a whole sheet to find its rows: most of
+    them are not needed whole after that)."""
+    selection = read.selection
+    if selection.keys or len(plan.to_do) == len(selection.rows):
+        return read
+    return replace(read, selection=selection.narrowed(plan.to_do, key_columns(read.headers)))
+
+
+def checked_rows(read: StepRead, plan: Plan, t: Translator = ENGLISH) -> Iterator[tuple[SheetRow, Verdict]]:
+    """Each row the step acts on, in sheet order, with what validation says of it: a number already on
+    another row of the job (acted on or not, finished or not) is caught too. The rows not acted on are
+    looked at only for their numbers."""
+    selection = read.selection
+    to_do = [row for row in selection.rows if row.number in plan.to_do]
+    if selection.keys:
+        others: Iterable[SheetRow] = selection.keys
+        others_headers: HeaderMap | None = read.headers.narrowed(selection.key_columns)
+    else:
+        others = (row for row in selection.rows if row.number not in plan.to_do)
+        others_headers = None
+    verdicts = validate_rows(
+        ((row.number, row.formatted, row.raw) for row in to_do),
+        read.headers,
+        read.options,
+        t,
+        others=((row.number, row.formatted, row.raw) for row in others),
+        others_headers=others_headers,
+    )
+    return zip(to_do, verdicts, strict=True)
 
 
 @dataclass(slots=True)
@@ -369,22 +485,19 @@ def _validate_and_upload(
     *,
     deadline: float,
     hard_deadline: float,
+    step_deadline: float,
 ) -> _Work:
-    """The validate and upload phase: every row read is validated, so a number already on another row
-    is caught even when that row was uploaded earlier (pending mode) or in an earlier step; only the
-    planned rows are acted on. Validation runs in a thread ahead of the client, which draws batches
-    from it: the first requests leave while later rows are still being checked, and the statuses'
-    fingerprints are made meanwhile."""
+    """The validate and upload phase: the planned rows are validated and acted on, and a number
+    already on another row is caught even when that row was uploaded earlier (pending mode) or in an
+    earlier step (``checked_rows``). Validation runs in a thread ahead of the client, which draws
+    batches from it: the first requests leave while later rows are still being checked, and the
+    statuses' fingerprints are made meanwhile; the event loop never waits for it."""
     selection, key_column = read.selection, plan.key_column
     work = _Work(results=[], marks={}, kept={}, report=UploadReport())
     ready = t("Ready to upload")
 
     def valid_items() -> Iterator[UploadItem]:
-        rows = ((r.number, r.formatted, r.raw) for r in selection.rows)
-        verdicts = validate_rows(rows, read.headers, read.options, t)
-        for row, verdict in zip(selection.rows, verdicts, strict=True):
-            if row.number not in plan.to_do:
-                continue
+        for row, verdict in checked_rows(read, plan, t):
             work.marks[row.number] = (selection.fingerprint(row), row.formatted[key_column])
             # Checking keeps history: a row uploaded (or removed, or sent) and unchanged since keeps
             # that status and time, and gets the check's verdict as its message.
@@ -404,7 +517,7 @@ def _validate_and_upload(
         raise RuntimeError("a CallMarker client is needed to upload")
     items = _Ahead(valid_items())
     try:
-        work.report = _upload(ctx, items, deadline, hard_deadline)
+        work.report = _upload(ctx, items, deadline, hard_deadline, step_deadline)
     finally:
         items.close()
     if job.action == "remove":
@@ -455,6 +568,9 @@ def _tally(  # noqa: PLR0917 - the phases before it, and its language
             progress.errors.extend(answer_errors(r)[: MAX_ERRORS - len(progress.errors)])
     progress.retry = list(merge_intervals(progress.retry))
     progress.done = plan.done.intervals()
+    if plan.rows is not None and job.mode == "pending":
+        progress.rows, progress.later = list(plan.rows), plan.left_for_later
+    progress.columns = plan.columns
 
     finished = not report.unsent
     counts = {key: progress.counts.get(key, 0) for key in (*COUNT_KEYS, *_EXTRA_COUNT[job.action])}
@@ -572,13 +688,20 @@ def open_context(
 
 
 def _upload(
-    ctx: StepContext, items: Iterator[UploadItem], deadline: float, hard_deadline: float
+    ctx: StepContext,
+    items: Iterator[UploadItem],
+    deadline: float,
+    hard_deadline: float,
+    step_deadline: float,
 ) -> UploadReport:
     client = cast(CallMarkerClient, ctx.client)
-    if deadline <= ctx.clock():
-        # Reading took the whole budget: still send one batch, so every step moves the job on.
+    now = ctx.clock()
+    if deadline <= now:
+        # Reading took the time kept for uploading: still send one batch, so every step moves the job
+        # on, but within the step's reach (LAST_BATCH_S); the rest is left for the next step.
+        end = min(max(step_deadline, now + LAST_BATCH_S), step_deadline + LATE_REQUEST_S / 2)
         first = list(itertools.islice(items, client.batch_size))
-        report = asyncio.run(client.upload(first))
+        report = asyncio.run(client.upload(first, deadline=end, hard_deadline=end))
         report.unsent.extend(items)
         return report
     return asyncio.run(client.upload(items, deadline=deadline, hard_deadline=hard_deadline))
@@ -803,6 +926,9 @@ class _IntervalSet:
 
     def __contains__(self, row: object) -> bool:
         return row in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
     def add(self, row: int) -> None:
         self._rows.add(row)

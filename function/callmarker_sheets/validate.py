@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
@@ -33,6 +33,8 @@ __all__ = [
     "country_name",
     "day_first",
     "field_label",
+    "key_columns",
+    "raw_columns",
     "validate_row",
     "validate_rows",
 ]
@@ -120,6 +122,8 @@ def _integral(raw: object) -> int | None:
 def _same_number(text: str, value: float) -> bool:
     """True when the cell shows ``value`` as a plain number (typed as a number, not a date or time)."""
     compact = text.translate(_NUMBER_NOISE)
+    if _NOT_A_NUMBER.search(compact):  # a date or a time: what float() would refuse, without asking it
+        return False
     for candidate in (compact.replace(",", ""), compact.replace(".", "").replace(",", ".")):
         try:
             if float(candidate) == value:
@@ -130,6 +134,8 @@ def _same_number(text: str, value: float) -> bool:
 
 
 _NUMBER_NOISE = dict.fromkeys(map(ord, " \u00a0\u202f'"))
+#: A character float() never takes (after the noise above is gone), such as the "/" of a date.
+_NOT_A_NUMBER = re.compile(r"[^\d\s.,eE+\-_]")
 
 
 class _Invalid(Exception):
@@ -402,8 +408,7 @@ class _DateParser:
 _PHONE_NOISE = dict.fromkeys(map(ord, " -.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2212" + _MARKS))
 
 
-@dataclass(frozen=True, slots=True)
-class Phone:
+class Phone(NamedTuple):  # a tuple: one is made for every row
     national: str  # the national digits, 0547000000
     e164: str  # +972547000000
     country_code: int
@@ -460,7 +465,7 @@ class _PhoneParser:
         return None
 
     def __call__(self, text: str, raw: object, *, international: bool) -> Phone:
-        number = _integral(raw)
+        number = None if raw.__class__ is str else _integral(raw)
         # A number cell drops the leading zero (547000000); its digits are the raw value's.
         digits = str(number) if number is not None else text.translate(_PHONE_NOISE)
         fast = self._fast(digits)
@@ -627,6 +632,26 @@ _PRODUCT_PARTS = ("opportunity_crm_id", "opportunity_status", "opportunity_agent
 _REASON = "opportunity_not_purchased_reason_id"
 
 
+#: Kinds whose cells are read by their raw value too (a number cell's digits, a date's serial number, a
+#: checkbox); the others are read as the user sees them.
+_RAW_KINDS = frozenset({Kind.NUMBER, Kind.DATE, Kind.HOUR, Kind.FLAG, Kind.ID, Kind.ENUM})
+
+
+def raw_columns(headers: HeaderMap) -> frozenset[int]:
+    """The columns whose raw values validation reads (the others' are what the cells show)."""
+    return frozenset(index for index, name in headers.columns.items() if field_for(name).kind in _RAW_KINDS)
+
+
+def key_columns(headers: HeaderMap) -> tuple[int, ...]:
+    """The columns that tell whether a row repeats another: its phone number, and the request options
+    a row may carry (a customer may be in two campaigns, once in each)."""
+    return tuple(
+        sorted(
+            index for index, name in headers.columns.items() if name == "number" or name in _REQUEST_COLUMNS
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Column:
     index: int
@@ -634,6 +659,30 @@ class _Column:
     header: str
     kind: Kind
     parse: Callable[[str, object], Any]
+
+
+_NO_NUMBER = N_("empty: every customer needs a phone number")
+#: How many last digits of a phone cell tell two numbers apart at a glance (``_RowValidator.tail``).
+_TAIL = 7
+_TEXT_KIND, _FLAG_KIND, _HOUR_KIND = Kind.TEXT, Kind.FLAG, Kind.HOUR
+#: Kinds whose cells take few values in a job: each is parsed once.
+_FEW_VALUES = frozenset({Kind.FLAG, Kind.ENUM, Kind.HOUR, Kind.DATE, Kind.ID})
+_UNSEEN = object()
+
+
+def _cell(formatted: Sequence[object], raw: Sequence[object], index: int) -> tuple[str, object] | None:
+    """A cell's trimmed text and raw value; None when it is empty."""
+    text = formatted[index] if index < len(formatted) else ""
+    if type(text) is not str:
+        text = "" if text is None else str(text)
+    if text:
+        text = text.strip(_TRIM)
+    value = raw[index] if index < len(raw) else ""
+    if not text and (value is None or isinstance(value, str)):
+        text = value.strip(_TRIM) if value else ""
+        if not text:
+            return None
+    return text, value
 
 
 class _RowValidator:
@@ -672,98 +721,85 @@ class _RowValidator:
             for c in customer
             if c.name in (*_PRODUCT_PARTS, _REASON) or c.name.startswith("product_field_")
         )
+        self._product_set = frozenset(self.product_fields)
+        # Each column, with (for a column of few values: a job's dates repeat, and its hours) what each
+        # of its cells was read as, and whether the rules between fields may quote it.
+        quoted_later = {"agent_name", "min_hour", "max_hour", *_PRODUCT_PARTS, _REASON, *self.product_fields}
+        self._customer: tuple[
+            tuple[int, str, str, Kind, Callable[[str, object], Any], dict[Any, Any] | None, bool], ...
+        ] = tuple(
+            (
+                c.index,
+                c.name,
+                c.header,
+                c.kind,
+                c.parse,
+                {} if c.kind in _FEW_VALUES else None,
+                c.name in quoted_later,
+            )
+            for c in customer
+        )
         order = {c.header: c.index for c in (*request, *customer)}
         order[self.number_header] = self.number_index
         self._error_order = lambda error: order.get(error.column or "", len(headers.headers))
         self._options_cache: dict[tuple[Any, ...], RequestOptions] = {}
+        self._campaign = options.campaign or None
+        self._job_request: RequestOptions | None = None
+        self._job_request = self._request_options({}, options.international)
+        campaign_header = self.header_of.get("campaign")
+        self._where = (
+            N_("choose a campaign in the sidebar or fill {column}", column=campaign_header)
+            if campaign_header
+            else N_("choose a campaign in the sidebar")
+        )
 
-    def validate(
-        self, row: int, formatted: Sequence[str], raw: Sequence[object]
-    ) -> tuple[UploadItem | list[RowError], Phone | None, RequestOptions]:
-        """The row's item or errors, with its phone number (when valid) and request options for repeats."""
-        errors: list[RowError] = []
-        texts = [t.strip(_TRIM) if isinstance(t, str) else "" if t is None else str(t) for t in formatted]
-        width_f, width_r = len(texts), len(raw)
+    def _fail(
+        self, errors: list[RowError], row: int, header: str | None, text: str | None, reason: Text
+    ) -> None:
+        # The column travels apart from the message, which quotes the value and never names it.
+        t = self.t
+        message = (
+            t('"{value}" {=reason}', value=quoted(text), reason=reason) if text is not None else reason(t)
+        )
+        errors.append(RowError(row, header, message))
 
-        def fail(header: str | None, text: str | None, reason: Text) -> None:
-            # The column travels apart from the message, which quotes the value and never names it.
-            t = self.t
-            message = (
-                t('"{value}" {=reason}', value=quoted(text), reason=reason) if text is not None else reason(t)
-            )
-            errors.append(RowError(row, header, message))
-
-        given: dict[str, str] = {}  # field -> the text of its cell, for messages
-        # Fields whose cell is wrong: rules between fields skip them, so one mistake gives one message.
-        bad: set[str] = set()
-
-        def cell(index: int, name: str, header: str) -> tuple[str, object] | None:
-            """The cell's trimmed text and raw value; None when it is empty, or when it shows a formula
-            error (which is reported: such a cell holds no value to send)."""
-            text = texts[index] if index < width_f else ""
-            value = raw[index] if index < width_r else ""
-            if not text and (value is None or isinstance(value, str)):
-                text = value.strip(_TRIM) if value else ""
-                if not text:
-                    return None
-            if text in FORMULA_ERRORS:
-                bad.add(name)
-                fail(header, text, _formula_error(text))
-                return None
-            return text, value
-
+    def _request(  # noqa: PLR0917 - the row, then what it gathers
+        self,
+        formatted: Sequence[object],
+        raw: Sequence[object],
+        errors: list[RowError] | None,
+        row: int,
+        given: dict[str, str],
+        bad: set[str],
+    ) -> dict[str, Any]:
+        """The row's own request options (campaign, status, flags); each cell that is wrong is in
+        ``bad`` and, when ``errors`` is a list, reported there."""
         request: dict[str, Any] = {}
         for column in self.request_columns:
-            found = cell(column.index, column.name, column.header)
+            found = _cell(formatted, raw, column.index)
             if found is None:
                 continue
             text, value = found
+            if text in FORMULA_ERRORS:
+                bad.add(column.name)
+                if errors is not None:
+                    self._fail(errors, row, column.header, text, _formula_error(text))
+                continue
             given[column.name] = text
             try:
                 request[column.name] = column.parse(text, value)
             except _Invalid as exc:
                 bad.add(column.name)
-                fail(column.header, text, exc.reason)
+                if errors is not None:
+                    self._fail(errors, row, column.header, text, exc.reason)
+        return request
 
+    def _request_options(self, request: Mapping[str, Any], international: bool) -> RequestOptions:
         job = self.options
-        international = request.get("international", job.international)
-        phone: Phone | None = None
-        found = cell(self.number_index, "number", self.number_header)
-        if found is None and "number" not in bad:
-            fail(self.number_header, None, N_("empty: every customer needs a phone number"))
-        elif found is not None:
-            try:
-                phone = self.phone(*found, international=international)
-            except _Invalid as exc:
-                fail(self.number_header, found[0], exc.reason)
-
-        customer: dict[str, Any] = {}
-        if phone is not None:
-            customer["number"] = phone.e164 if international else phone.national
-        hours: dict[str, tuple[int, int]] = {}
-        for column in self.customer_columns:
-            found = cell(column.index, column.name, column.header)
-            if found is None:
-                continue
-            text, value = found
-            given[column.name] = text
-            try:
-                parsed = column.parse(text, value)
-            except _Invalid as exc:
-                bad.add(column.name)
-                fail(column.header, text, exc.reason)
-                continue
-            if column.kind is Kind.FLAG:
-                if parsed:  # "if set": an off flag is left out
-                    customer[column.name] = True
-            elif column.kind is Kind.HOUR:
-                hours[column.name] = parsed
-                customer[column.name] = f"{parsed[0]:02d}:{parsed[1]:02d}"
-            else:
-                customer[column.name] = parsed
-
+        if not request and international == job.international and self._job_request is not None:
+            return self._job_request
         key = (
-            request.get("campaign", job.campaign or None),
+            request.get("campaign", self._campaign),
             request.get("status", job.status),
             request.get("override", job.override),
             request.get("unique", job.unique),
@@ -781,34 +817,146 @@ class _RowValidator:
                 international=key[4],
             )
             self._options_cache[key] = options
-        self._dependencies(
-            options=options, request=request, customer=customer, hours=hours, given=given, bad=bad, fail=fail
-        )
+        return options
+
+    @staticmethod
+    def _parse(parse: Callable[[str, object], Any], text: str, value: object) -> Any:
+        """What ``parse`` makes of a cell, or the ``_Invalid`` it raised."""
+        try:
+            return parse(text, value)
+        except _Invalid as exc:
+            # Kept for the next cell alike: a new one, which holds none of the frames the first was raised
+            # in (its traceback, and the exception it was raised while handling), nor the rows they held.
+            return _Invalid(exc.reason)
+
+    def tail(self, formatted: Sequence[object], raw: Sequence[object]) -> str | None:
+        """The last 7 digits of the row's phone cell as written, "" when it is empty, None when that
+        cannot be told at a glance. Two numbers that are the same end alike: how a number is written
+        (a country code, a national prefix, a number cell that lost its zero) changes only its start."""
+        found = _cell(formatted, raw, self.number_index)
+        if found is None:
+            return ""
+        text, value = found
+        number = None if value.__class__ is str else _integral(value)
+        digits = str(number) if number is not None else text.translate(_PHONE_NOISE)
+        tail = digits[-_TAIL:]
+        return tail if len(tail) == _TAIL and tail.isascii() and tail.isdigit() else None
+
+    def key(self, formatted: Sequence[object], raw: Sequence[object]) -> tuple[RequestOptions, str] | None:
+        """What makes a row a repeat of another: its request options and its number in E.164, read as
+        ``validate`` reads them (the other cells are not looked at); None when it has no valid number."""
+        request = self._request(formatted, raw, None, 0, {}, set())
+        found = _cell(formatted, raw, self.number_index)
+        if found is None or found[0] in FORMULA_ERRORS:
+            return None
+        international = request.get("international", self.options.international)
+        try:
+            phone = self.phone(*found, international=international)
+        except _Invalid:
+            return None
+        return self._request_options(request, international), phone.e164
+
+    def validate(
+        self, row: int, formatted: Sequence[object], raw: Sequence[object]
+    ) -> tuple[UploadItem | list[RowError], Phone | None, RequestOptions]:
+        """The row's item or errors, with its phone number (when valid) and request options for repeats."""
+        errors: list[RowError] = []
+        given: dict[str, str] = {}  # field -> the text of its cell, for messages
+        # Fields whose cell is wrong: rules between fields skip them, so one mistake gives one message.
+        bad: set[str] = set()
+        request = self._request(formatted, raw, errors, row, given, bad) if self.request_columns else {}
+
+        international = request.get("international", self.options.international)
+        phone: Phone | None = None
+        found = _cell(formatted, raw, self.number_index)
+        if found is None:
+            self._fail(errors, row, self.number_header, None, _NO_NUMBER)
+        elif found[0] in FORMULA_ERRORS:
+            self._fail(errors, row, self.number_header, found[0], _formula_error(found[0]))
+        else:
+            try:
+                phone = self.phone(*found, international=international)
+            except _Invalid as exc:
+                self._fail(errors, row, self.number_header, found[0], exc.reason)
+
+        customer: dict[str, Any] = {}
+        if phone is not None:
+            customer["number"] = phone.e164 if international else phone.national
+        hours: dict[str, tuple[int, int]] = {}
+        # _cell, written out: this loop runs for every cell of every row
+        for index, name, header, kind, parse, seen, quoted_later in self._customer:
+            try:
+                text = formatted[index]
+            except IndexError:  # a short row: the cells past its end are empty
+                text = ""
+            if text.__class__ is not str:
+                text = "" if text is None else str(text)
+            elif text:
+                text = text.strip(_TRIM)
+            try:
+                value = raw[index]
+            except IndexError:
+                value = ""
+            if not text and (value is None or isinstance(value, str)):
+                if not value:
+                    continue
+                text = value.strip(_TRIM)
+                if not text:
+                    continue
+            if text in FORMULA_ERRORS:
+                bad.add(name)
+                self._fail(errors, row, header, text, _formula_error(text))
+                continue
+            if quoted_later:
+                given[name] = text
+            if kind is _TEXT_KIND and "E+" not in text:
+                customer[name] = text  # what parse_text gives, without the call
+                continue
+            if seen is None:
+                parsed = self._parse(parse, text, value)
+            else:
+                # a column of few values (dates, hours, choices): each is read once a job
+                cell_key = (text, value, value.__class__)  # True == 1, but a checkbox is not the number 1
+                parsed = seen.get(cell_key, _UNSEEN)
+                if parsed is _UNSEEN:
+                    parsed = seen[cell_key] = self._parse(parse, text, value)
+            if parsed.__class__ is _Invalid:
+                bad.add(name)
+                self._fail(errors, row, header, text, parsed.reason)
+                continue
+            if kind is _FLAG_KIND:
+                if parsed:  # "if set": an off flag is left out
+                    customer[name] = True
+            elif kind is _HOUR_KIND:
+                hours[name] = parsed
+                customer[name] = f"{parsed[0]:02d}:{parsed[1]:02d}"
+            else:
+                customer[name] = parsed
+
+        options = self._request_options(request, international)
+        self._dependencies(row, errors, options, request, customer, hours, given, bad)
         if errors:
             errors.sort(key=self._error_order)
             return errors, phone, options
         return UploadItem(row, options, customer), phone, options
 
-    def _dependencies(
+    def _dependencies(  # noqa: PLR0917 - the row's parts, as validate made them
         self,
-        *,
+        row: int,
+        errors: list[RowError],
         options: RequestOptions,
         request: Mapping[str, Any],
         customer: Mapping[str, Any],
         hours: Mapping[str, tuple[int, int]],
         given: Mapping[str, str],
         bad: set[str],
-        fail: Callable[[str | None, str | None, Text], None],
     ) -> None:
         """The rules between fields: what needs a campaign, override, a product, an opportunity status."""
         job = self.options
         header = self.header_of.get
         campaign_header = header("campaign")
-        where = (
-            N_("choose a campaign in the sidebar or fill {column}", column=campaign_header)
-            if campaign_header
-            else N_("choose a campaign in the sidebar")
-        )
+        where = self._where
+        fail = self._fail
         if "remove" in request and request["remove"] != job.remove:
             if request["remove"]:
                 reason = N_(
@@ -817,16 +965,20 @@ class _RowValidator:
                 )
             else:
                 reason = N_("says not to remove, but this upload removes customers: leave this row out of it")
-            fail(header("remove"), given["remove"], reason)
+            fail(errors, row, header("remove"), given["remove"], reason)
         if not options.campaign and "campaign" not in bad:
             if "agent_name" in customer:
                 fail(
+                    errors,
+                    row,
                     header("agent_name"),
                     given["agent_name"],
                     N_("takes effect only within a campaign: {=where}", where=where),
                 )
             elif job.agent_name:
                 fail(
+                    errors,
+                    row,
                     campaign_header,
                     None,
                     N_(
@@ -837,15 +989,25 @@ class _RowValidator:
                 )
             if options.unique:
                 if "unique" in given:
-                    fail(header("unique"), given["unique"], N_("needs a campaign: {=where}", where=where))
+                    fail(
+                        errors,
+                        row,
+                        header("unique"),
+                        given["unique"],
+                        N_("needs a campaign: {=where}", where=where),
+                    )
                 else:
                     fail(
+                        errors,
+                        row,
                         campaign_header,
                         None,
                         N_("Unique (chosen in the sidebar) needs a campaign: {=where}", where=where),
                     )
             if job.remove:
                 fail(
+                    errors,
+                    row,
                     campaign_header,
                     None,
                     N_("Remove needs the campaign to remove customers from: {=where}", where=where),
@@ -853,22 +1015,41 @@ class _RowValidator:
         if options.unique and not options.override and not bad & {"override", "unique"}:
             if "unique" in given:
                 fail(
-                    header("unique"), given["unique"], N_("needs Override on too (update existing customers)")
+                    errors,
+                    row,
+                    header("unique"),
+                    given["unique"],
+                    N_("needs Override on too (update existing customers)"),
                 )
             elif "override" in given:
                 fail(
+                    errors,
+                    row,
                     header("override"),
                     given["override"],
                     N_("is off, but Unique (chosen in the sidebar) needs it on"),
                 )
             else:
-                fail(header("override"), None, N_("Unique (remove from other campaigns) needs Override on"))
-        if "product_id" not in customer and "product_id" not in bad:
-            product = header("product_id") or field_label("product_id", self.t)
+                fail(
+                    errors,
+                    row,
+                    header("override"),
+                    None,
+                    N_("Unique (remove from other campaigns) needs Override on"),
+                )
+        if (
+            self.product_fields
+            and "product_id" not in customer
+            and "product_id" not in bad
+            and not self._product_set.isdisjoint(customer)
+        ):
             orphans = [name for name in self.product_fields if name in customer]
             if orphans:  # one cause, one message: the first such column, naming the others
+                product = header("product_id") or field_label("product_id", self.t)
                 others = self.t.word(", ").join(isolate(str(header(name))) for name in orphans[1:])
                 fail(
+                    errors,
+                    row,
                     header(orphans[0]),
                     given[orphans[0]],
                     N_(
@@ -879,9 +1060,15 @@ class _RowValidator:
                     if others
                     else N_("belongs to a product's opportunity: fill {product} too", product=product),
                 )
-        if "opportunity_status" in customer and "opportunity_agent_name" not in (*customer, *bad):
+        if (
+            "opportunity_status" in customer
+            and "opportunity_agent_name" not in customer
+            and "opportunity_agent_name" not in bad
+        ):
             agent = header("opportunity_agent_name") or field_label("opportunity_agent_name", self.t)
             fail(
+                errors,
+                row,
                 header("opportunity_status"),
                 given["opportunity_status"],
                 N_("closes the opportunity, which needs {column} too", column=agent),
@@ -894,12 +1081,16 @@ class _RowValidator:
         ):
             status = header("opportunity_status") or field_label("opportunity_status", self.t)
             fail(
+                errors,
+                row,
                 header(_REASON),
                 given[_REASON],
                 N_("goes only with {column} 3 (Not purchased)", column=status),
             )
         if "min_hour" in hours and "max_hour" in hours and hours["min_hour"] > hours["max_hour"]:
             fail(
+                errors,
+                row,
                 header("min_hour"),
                 given["min_hour"],
                 N_('is after {column} "{value}"', column=header("max_hour"), value=quoted(given["max_hour"])),
@@ -932,20 +1123,42 @@ def validate_rows(
     headers: HeaderMap,
     options: JobOptions,
     t: Translator = ENGLISH,
+    *,
+    others: Iterable[tuple[int, Sequence[str], Sequence[object]]] = (),
+    others_headers: HeaderMap | None = None,
 ) -> Iterator[UploadItem | list[RowError]]:
     """Each row as ``validate_row`` does, in order, and a number already on an earlier row is an error.
 
     Repeats are looked for among rows sent with the same request options: the same customer may be
-    added to two campaigns by two rows, but not twice to one.
+    added to two campaigns by two rows, but not twice to one. ``others`` are the job's other rows, in
+    order, only looked at for the numbers they hold (a step that acts on some rows need not check the
+    rest again): their cells are the columns of ``others_headers`` (``headers`` when None), usually the
+    phone and request option columns alone.
     """
     validator = _validator(headers, options, t)
     seen: dict[tuple[RequestOptions, str], int] = {}
     default_code = validator.phone.country_code
+    other = iter(others)
+    keys = _validator(others_headers or headers, options, t)
+    waiting = next(other, None)
+    # Only another row whose number ends as one of these rows' numbers can be the first with it: the
+    # others' numbers are read only then (a tall sheet's step acts on few of its rows).
+    tails: set[str] | None = None
+    if waiting is not None:
+        rows = list(rows)
+        ends = {validator.tail(formatted, raw) for _, formatted, raw in rows}
+        # a number that cannot be told at a glance: every other row is read
+        tails = None if None in ends else {end for end in ends if end is not None}
     for row, formatted, raw in rows:
+        while waiting is not None and waiting[0] < row:
+            if tails is None or (tail := keys.tail(waiting[1], waiting[2])) is None or tail in tails:
+                key = keys.key(waiting[1], waiting[2])
+                if key is not None:
+                    seen.setdefault(key, waiting[0])
+            waiting = next(other, None)
         result, phone, request = validator.validate(row, formatted, raw)
         if phone is not None:
-            key = (request, phone.e164)
-            first = seen.setdefault(key, row)
+            first = seen.setdefault((request, phone.e164), row)
             if first != row:
                 error = RowError(
                     row,

@@ -639,3 +639,19 @@ test('the decisions are pure: which triggers a person needs, and what a run does
   assert.deepEqual(plan.map((p) => [p.sheet_id, Boolean(p.journal)]), [[1, true], [5, true], [2, false], [3, false]]);
   assert.equal(addIn.hideNumbers_('Phone "+972 (54) 700-1234" or 054.700.1234, row 118'), 'Phone "…" or …, row 118');
 });
+
+test('a failure is the same problem, for the hourly email, whatever the service said of it that time', () => {
+  const { addIn } = team().person('dana@example.com');
+  const failed = (text, sheetId = 0) => ({ sheet_id: sheetId, outcome: 'failed', text, errors: [] });
+  const unreachable = (detail) => addIn.t_('en', 'log.failed', {
+    message: addIn.failureMessage_(502, `CallMarker could not be reached (${detail}). The rows are marked failed.`, 'en'),
+  });
+  const first = unreachable('Not confirmed by CallMarker (HTTP 503, after 5 attempts); safe to retry');
+  const second = unreachable('Not confirmed by CallMarker (HTTP 503, no time left to retry in this step); safe to retry');
+  assert.notEqual(first, second);
+  assert.equal(addIn.problemSignature_(failed(first)), addIn.problemSignature_(failed(second)));
+  // another kind of failure, or the same on another tab, is another problem
+  const refused = addIn.t_('en', 'log.failed', { message: addIn.failureMessage_(403, 'Not allowed.', 'en') });
+  assert.notEqual(addIn.problemSignature_(failed(first)), addIn.problemSignature_(failed(refused)));
+  assert.notEqual(addIn.problemSignature_(failed(first)), addIn.problemSignature_(failed(first, 5)));
+});

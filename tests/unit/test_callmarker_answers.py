@@ -407,3 +407,37 @@ def test_any_answer_is_read_without_error_and_only_a_success_confirms(body: obje
 )
 def test_one_number_however_written(one: object, other: str, same: bool) -> None:
     assert same_number(one, other) is same
+
+
+# --- customers named with words that confirm nothing ----------------------------------------------
+
+
+def test_a_customer_named_beside_the_refusals_with_words_of_its_own_is_refused_not_confirmed() -> None:
+    numbers = NUMBERS[:3]
+    answer = read(
+        {
+            "success": True,
+            "message": "Customers saved",
+            "details": {
+                numbers[0]: "not a valid number",
+                numbers[1]: "customers[1].agent_name: unknown agent 'X'",
+            },
+        },
+        numbers=numbers,
+    )
+    assert states(answer) == [REFUSED, REFUSED, ACCEPTED]
+    assert refused(answer)[1] == "agent_name: unknown agent 'X'"
+
+
+def test_a_list_cannot_confirm_a_customer_it_names_with_words_that_say_nothing_of_its_fate() -> None:
+    numbers = NUMBERS[:2]
+    answer = read(
+        {
+            "success": True,
+            "message": "Customers saved",
+            "details": {numbers[0]: "see the agent column"},
+            "failed": [],
+        },
+        numbers=numbers,
+    )
+    assert states(answer)[0] is UNKNOWN

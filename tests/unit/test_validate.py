@@ -672,6 +672,30 @@ def test_international_repeats_are_shown_in_international_form() -> None:
     ]
 
 
+def test_the_jobs_other_rows_are_looked_at_for_their_numbers_only() -> None:
+    headers = map_headers(["Campaign", "Email", "Phone"])
+    keys = headers.narrowed((0, 2))  # the campaign and phone columns alone, as a later step reads them
+    others: list[Row] = [
+        (2, ["11", PHONE], ["11", PHONE]),
+        (3, ["12", "052-222-2222"], [12, "052-222-2222"]),
+        (4, ["11", "not a number"], ["11", "not a number"]),  # nothing to repeat: no error of its own
+        (9, ["11", "053-333-3333"], ["11", "053-333-3333"]),  # after every row acted on
+    ]
+    rows: list[Row] = [
+        (5, ["11", "a@example.com", "547000000"], ["11", "a@example.com", 547000000]),
+        (6, ["11", "b@example.com", "052-222-2222"], ["11", "b@example.com", "052-222-2222"]),
+        (7, ["12", "c@example.com", "052-222-2222"], ["12", "c@example.com", "052-222-2222"]),
+        (8, ["11", "d@example.com", "053-333-3333"], ["11", "d@example.com", "053-333-3333"]),
+    ]
+    five, six, seven, eight = validate_rows(rows, headers, JobOptions(), others=others, others_headers=keys)
+    assert isinstance(five, list)
+    assert [as_shown(e) for e in five] == [RowError(5, "Phone", "Phone: 054-700-0000 is already on row 2")]
+    assert isinstance(six, UploadItem)  # row 3 holds that number in another campaign
+    assert isinstance(seven, list)
+    assert [as_shown(e).message for e in seven] == ["Phone: 052-222-2222 is already on row 3"]
+    assert isinstance(eight, UploadItem)  # row 9 comes after it: the repeat is row 9's
+
+
 def test_job_options_that_cannot_work_are_explained() -> None:
     assert check_job_options(JobOptions()) == []
     assert check_job_options(JobOptions(campaign="11", override=True, unique=True, status=12)) == []

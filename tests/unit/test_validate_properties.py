@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from callmarker_sheets.fields import map_headers
 from callmarker_sheets.model import RowError, UploadItem
-from callmarker_sheets.validate import FLAG_OFF, FLAG_ON, JobOptions, validate_row
+from callmarker_sheets.validate import FLAG_OFF, FLAG_ON, JobOptions, validate_row, validate_rows
 
 HEADERS = ["Phone", "Follow-up date", "Min hour", "Blacklist", "Status", "Follow-up type", "Product", "Email"]
 MAP = map_headers(HEADERS)
@@ -260,3 +260,48 @@ def test_ids_are_positive_whole_numbers(formatted: str, raw: object) -> None:
         assert product.isascii()
         assert product.isdigit()
         assert int(product) >= 1
+
+
+# --- repeats, when the job's other rows are read for their numbers only --------------------------------
+
+#: One number written the ways sheets hold it (formatted, raw), two others, and numbers that are not.
+_SPELLINGS: list[tuple[str, object]] = [
+    ("054-700-0000", "054-700-0000"),
+    ("+972 54-700-0000", "+972 54-700-0000"),
+    ("547000000", 547000000),
+    ("972547000000", "972547000000"),
+    ("\u200e054 700 0000\u200f", "\u200e054 700 0000\u200f"),
+    ("052-222-2222", "052-222-2222"),
+    ("+44 7911 123456", "+44 7911 123456"),
+    ("", ""),
+    ("not a number", "not a number"),
+    ("1-800-FLOWERS", "1-800-FLOWERS"),
+    ("٠٥٤٧٠٠٠٠٠٠٠", "٠٥٤٧٠٠٠٠٠٠٠"),  # the first number, in Arabic-Indic digits
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_SPELLINGS), st.sampled_from(["11", "12"]), st.booleans()), max_size=14
+    ),
+    st.booleans(),
+)
+def test_repeats_are_the_same_whether_the_other_rows_are_read_whole_or_by_their_numbers(
+    rows: list[tuple[tuple[str, object], str, bool]], international: bool
+) -> None:
+    headers = map_headers(["Phone", "Campaign", "Name"])
+    options = JobOptions(international=international)
+    every = [
+        (n, [shown, campaign, "x"], [raw, campaign, "x"])
+        for n, ((shown, raw), campaign, _) in enumerate(rows, 2)
+    ]
+    acted_on = [row for row, (_, _, acts) in zip(every, rows, strict=True) if acts]
+    whole = dict(zip((n for n, _, _ in every), validate_rows(every, headers, options), strict=True))
+    keys = headers.narrowed((0, 1))
+    others = [
+        (n, shown[:2], raw[:2]) for (n, shown, raw), (_, _, acts) in zip(every, rows, strict=True) if not acts
+    ]
+    narrowed = validate_rows(acted_on, headers, options, others=others, others_headers=keys)
+    for (n, _, _), verdict in zip(acted_on, narrowed, strict=True):
+        assert verdict == whole[n], n

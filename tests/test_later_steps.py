@@ -1,0 +1,243 @@
+"""Later steps of a job read only what they need: the rows still to do whole, and of the job's other rows
+only the columns that tell a repeated number. What the user sees must not change: every row gets its
+status, a number repeated on a row finished in an earlier step (or uploaded by an earlier job) is still
+caught, and a sheet whose columns moved between two steps is read again as it is."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+from google.oauth2.credentials import Credentials
+from gspread.utils import ValueInputOption
+
+from callmarker_sheets.callmarker import CallMarkerClient
+from callmarker_sheets.retry import RetryPolicy
+from callmarker_sheets.sheet import Sheet, connect
+from callmarker_sheets.upload import Job, Progress, StepAnswer, StepContext, run_step
+from tests.emulators.callmarker.transport import AsyncEmulatorTransport
+from tests.emulators.wsgi_requests import WSGIAdapter
+from tests.stack import CALLMARKER_TOKEN, CAMPAIGN
+from tests.test_upload import World, job, leads, make_world
+
+_A1 = re.compile(r"^'?[^!]*'?!([A-Z]+)(\d*)(?::([A-Z]+)(\d*))?$")
+
+
+def _column(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+class Reads:
+    """Google's side of the reads: every values.batchGet asked, as (render, [(first col, first row,
+    last col, last row)]) in 1-based columns and rows."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.asked: list[tuple[str, list[tuple[int, int, int, int]]]] = []
+        self.scientific: dict[str, str] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["PATH_INFO"].endswith("/values:batchGet"):
+            query = parse_qs(environ["QUERY_STRING"])
+            blocks = []
+            for text in query["ranges"]:
+                match = _A1.match(text)
+                assert match, text
+                c0, r0, c1, r1 = match.groups()
+                # a whole column ('Sheet1'!A:A) is every row of it
+                first, last = int(r0 or 1), int(r1 or r0 or 10_000_000)
+                blocks.append((_column(c0), first, _column(c1 or c0), last))
+            render = query["valueRenderOption"][0]
+            self.asked.append((render, blocks))
+            answer = b"".join(self.app(environ, start_response))
+            if render == "FORMATTED_VALUE" and self.scientific:
+                # As Google shows a long number in a cell formatted "Automatic": 6.44968E+11.
+                for digits, shown in self.scientific.items():
+                    answer = answer.replace(f'"{digits}"'.encode(), f'"{shown}"'.encode())
+            return [answer]
+        return self.app(environ, start_response)
+
+    def rows_read_whole(self, width: int) -> set[int]:
+        """Rows (below the header) whose every column was asked for, as shown."""
+        return {
+            row
+            for render, blocks in self.asked
+            if render == "FORMATTED_VALUE"
+            for c0, r0, c1, r1 in blocks
+            if c0 == 1 and c1 >= width and r1 > 1
+            for row in range(r0, r1 + 1)
+        }
+
+    def columns_read_raw(self) -> set[int]:
+        return {
+            column
+            for render, blocks in self.asked
+            if render == "UNFORMATTED_VALUE"
+            for c0, _, c1, _ in blocks
+            for column in range(c0, c1 + 1)
+        }
+
+
+def context(world: World, reads: Reads, *, budget: float = 30.0, batch_size: int = 500) -> StepContext:
+    gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(reads))
+    client = CallMarkerClient(
+        "https://callmarker.test/api/v1",
+        CALLMARKER_TOKEN,
+        batch_size=batch_size,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002),
+        transport=AsyncEmulatorTransport(world.callmarker_app),
+    )
+    sheet = Sheet.open(gc, world.spreadsheet_id, world.gid)
+    return StepContext(sheet=sheet, client=client, budget_s=budget)
+
+
+def steps(the_job: Job, world: World, reads: Reads, **how: Any) -> Iterator[StepAnswer]:
+    """Each step of a job, as the add-in drives it; ``reads`` holds the step's own reads when it is given."""
+    cursor = None
+    for _ in range(20):
+        reads.asked.clear()
+        answer = run_step(the_job, cursor, context(world, reads, **how))
+        yield answer
+        if answer.done:
+            return
+        cursor = answer.cursor
+    raise AssertionError("the job did not finish in 20 steps")
+
+
+def _phone(world: World, row: int, number: str) -> None:
+    """Someone types ``number`` into the phone cell of ``row`` between two steps."""
+    sheet = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app))
+    sheet.open_by_key(world.spreadsheet_id).sheet1.update(
+        [[number]], f"A{row}", value_input_option=ValueInputOption.raw
+    )
+
+
+def test_each_later_step_reads_whole_only_the_rows_still_to_do() -> None:
+    for world in make_world(leads(40)):
+        reads = Reads(world.sheets_app)
+        the_job = job(rows=[[2, 41]], options={"campaign": CAMPAIGN, "batch_size": 10})
+        answers, whole, raw = [], [], []
+        for answer in steps(the_job, world, reads, budget=0.000_001, batch_size=10):
+            answers.append(answer)
+            whole.append(reads.rows_read_whole(width=4))
+            raw.append(reads.columns_read_raw())
+            if len(answers) == 1:
+                # row 41, not done yet, now repeats the number of row 2, which this step finished
+                _phone(world, 41, "054-7000000")
+
+        assert [a.processed_rows for a in answers] == [10, 21, 31, 40]
+        # the first step reads every row whole; each later one, only the rows it has yet to do
+        assert whole[0] == set(range(2, 42))
+        assert whole[1] == set(range(12, 42))
+        assert whole[2] == set(range(22, 41))
+        assert whole[3] == set(range(32, 41))
+        # raw values: of every column at first; then only of the columns read by them (Phone, Follow-up date)
+        assert raw[0] >= {1, 2, 3, 4}
+        assert all(columns == {1, 4} for columns in raw[1:])
+        statuses = world.statuses()
+        assert [statuses[n] for n in range(2, 41)] == ["uploaded"] * 39
+        assert statuses[41] == "invalid"
+        # row 2 was read again by its phone number only, and row 41 still repeats it
+        assert "already on row 2" in " ".join(e["message"] for e in answers[1].errors)
+        assert len(world.callmarker_app.backend.state()["customers"]) == 39
+
+
+def test_pending_mode_later_steps_read_only_the_jobs_rows_whole() -> None:
+    for world in make_world(leads(20)):
+        reads = Reads(world.sheets_app)
+        # the first 20 rows are uploaded by an earlier job; then 25 rows are added under them
+        first = job(mode="pending", rows=None)
+        assert run_step(first, None, context(world, reads)).counts["uploaded"] == 20
+        sheet = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app))
+        sheet.open_by_key(world.spreadsheet_id).sheet1.update(
+            leads(25, start=100), "A22", value_input_option=ValueInputOption.raw
+        )
+
+        answers, whole = [], []
+        for answer in steps(job(mode="pending", rows=None), world, reads, budget=0.000_001, batch_size=10):
+            answers.append(answer)
+            whole.append(reads.rows_read_whole(width=4))
+            if len(answers) == 1:
+                _phone(world, 46, "054-7000005")  # now repeats row 7, uploaded by the earlier job
+
+        assert [a.processed_rows for a in answers] == [10, 21, 25]
+        assert [a.counts["skipped"] for a in answers] == [20, 20, 20]
+        assert [a.total_rows for a in answers] == [25, 25, 25]
+        assert whole[0] >= set(range(2, 47))  # the first step tells unchanged rows by all their cells
+        assert whole[1] == set(range(32, 47))  # a later one reads whole only the job's rows left
+        assert whole[2] == set(range(42, 46))
+        statuses = world.statuses()
+        assert [statuses[n] for n in range(2, 46)] == ["uploaded"] * 44
+        assert statuses[46] == "invalid"
+        assert "already on row 7" in " ".join(e["message"] for e in answers[1].errors)
+
+
+def test_columns_moved_between_two_steps_are_read_again_as_they_are() -> None:
+    for world in make_world(leads(30)):
+        reads = Reads(world.sheets_app)
+        the_job = job(rows=[[2, 31]], options={"campaign": CAMPAIGN, "batch_size": 10})
+        first = run_step(the_job, None, context(world, reads, budget=0.000_001, batch_size=10))
+        assert first.processed_rows == 10
+        # someone puts a column before the phone numbers, and row 31 now repeats row 2
+        sheet = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app))
+        tab = sheet.open_by_key(world.spreadsheet_id).sheet1
+        tab.insert_cols([["Source", *(["web"] * 30)]], col=1, value_input_option=ValueInputOption.raw)
+        tab.update([["054-7000000"]], "B31", value_input_option=ValueInputOption.raw)
+
+        cursor = first.cursor
+        answers = []
+        while cursor is not None:
+            answer = run_step(the_job, cursor, context(world, reads, budget=0.000_001, batch_size=10))
+            answers.append(answer)
+            cursor = answer.cursor
+
+        assert answers[-1].processed_rows == 30
+        assert len(world.callmarker_app.backend.state()["customers"]) == 29
+        assert "already on row 2" in " ".join(e["message"] for e in answers[0].errors)
+        values = tab.get_values()
+        status = values[0].index("CallMarker status")
+        assert [row[status] for row in values[1:]] == ["uploaded"] * 29 + ["invalid"]
+
+
+def test_a_long_number_shown_in_scientific_notation_is_sent_as_its_digits_in_a_later_step() -> None:
+    headers = ["Phone", "First name", "CRM id"]
+    rows = [[f"054-7{i:06d}", f"Lead {i}", str(644968000000 + i)] for i in range(20)]
+    for world in make_world(rows, headers=headers):
+        sheet = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app))
+        sheet.open_by_key(world.spreadsheet_id).sheet1.update(
+            [[str(644968000000 + i)] for i in range(20)],
+            "C2",
+            value_input_option=ValueInputOption.user_entered,
+        )
+        reads = Reads(world.sheets_app)
+        reads.scientific = {str(644968000000 + i): "6.44968E+11" for i in range(20)}
+        the_job = job(rows=[[2, 21]], options={"campaign": CAMPAIGN, "batch_size": 10})
+        answers = list(steps(the_job, world, reads, budget=0.000_001, batch_size=10))
+
+        assert len(answers) == 2
+        held = world.callmarker_app.backend.state()["customers"]
+        assert sorted(customer["crm_id"] for customer in held.values()) == [
+            str(644968000000 + i) for i in range(20)
+        ]
+
+
+def test_a_cursor_too_small_for_the_jobs_rows_leaves_them_out_and_later_steps_find_them_again() -> None:
+    pending = job(mode="pending", rows=None)
+    progress = Progress.decode(None, pending)
+    # every other row of a tall sheet is the job's: more separate rows than a cursor holds
+    gaps = random.Random(7)
+    rows, row = [], 1
+    for _ in range(100_000):
+        row += gaps.randint(2, 60)
+        rows.append((row, row))
+    progress.rows = rows
+    progress.done = [(2, 2)]
+    again = Progress.decode(progress.encode(), pending)
+    assert again.rows is None
+    assert again.done == [(2, 2)]
