@@ -26,8 +26,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -93,6 +93,12 @@ DEFAULT_RETRY = RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=32.0)
 MAX_READ_RANGES = 100
 #: A values:batchGet URL carries every range; Google's front end refuses URLs much longer than this.
 MAX_URL_BYTES = 8000
+#: A tall sheet read whole (pending mode) is read in parts of at most this many cells of its grid, each
+#: part let go before the next but one is asked for: the function's memory stays bounded however tall
+#: the sheet, where one read of 100,000 rows of 20 columns held some 350 MB.
+PART_CELLS = 1_000_000
+#: Parts of a tall sheet asked for while the function looks at the one before them.
+PARTS_AHEAD = 1
 #: A request started before the step's deadline may end at most this long after it, so that a step
 #: answers within the add-in's reach (45 s of budget + 10 s, under Apps Script's ~60 s UrlFetch limit).
 LATE_REQUEST_S = 10.0
@@ -840,6 +846,19 @@ class Selection:
             key_columns=columns,
         )
 
+    def joined(self, later: Selection) -> Selection:
+        """This selection and ``later`` (a part of the same sheet below it, read with the same header
+        row) as one."""
+        return replace(
+            self,
+            rows=self.rows + later.rows,
+            empty_rows=self.empty_rows + later.empty_rows,
+            previous={**self.previous, **later.previous},
+            used_width=max(self.used_width, later.used_width),
+            keys=self.keys + later.keys,
+            key_columns=self.key_columns or later.key_columns,
+        )
+
     def user_values(self, row: SheetRow) -> tuple[str, ...]:
         """The formatted values of a row's user columns (status columns left out)."""
         formatted = row.formatted
@@ -970,6 +989,44 @@ class Sheet:
             {"valueRenderOption": "FORMATTED_VALUE"},
         )
         return tuple(_trimmed(cells[0] if cells else []))
+
+    def read_parts(
+        self,
+        intervals: Sequence[tuple[int, int]],
+        *,
+        header_row: int = 1,
+        raw_columns: Collection[int] | None = None,
+        part_cells: int | None = None,
+    ) -> Iterator[Selection]:
+        """The rows of ``intervals`` as :meth:`read` gives them, in parts of at most ``part_cells`` cells
+        of the grid (each part with the header row; the parts of one interval as even as can be), in
+        sheet order. While the caller looks at one part, the next :data:`PARTS_AHEAD` are asked for, so
+        that Google's work, the wait and the function's overlap; no more than that many parts and one
+        are held at once."""
+        info = self.info
+        wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
+        most = max(1, (part_cells or PART_CELLS) // max(info.column_count, 1))
+        parts: list[tuple[tuple[int, int], ...]] = []
+        for first, last in wanted:
+            size = -(-(last - first + 1) // -(-(last - first + 1) // most))  # even parts of at most `most`
+            parts += [((lo, min(last, lo + size - 1)),) for lo in range(first, last + 1, size)]
+        if not parts:
+            yield self.read((), header_row=header_row, raw_columns=raw_columns)
+            return
+
+        def read(rows: Sequence[tuple[int, int]]) -> Selection:
+            return self.read(rows, header_row=header_row, raw_columns=raw_columns)
+
+        with ThreadPoolExecutor(max_workers=PARTS_AHEAD) as ahead:
+            coming = deque(ahead.submit(read, rows) for rows in parts[:PARTS_AHEAD])
+            rest = iter(parts[PARTS_AHEAD:])
+            while coming:
+                part = coming.popleft().result()
+                following = next(rest, None)
+                if following is not None:
+                    coming.append(ahead.submit(read, following))
+                yield part
+                del part
 
     def read(
         self,
