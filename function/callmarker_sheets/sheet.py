@@ -24,6 +24,7 @@ carries the HTTP status and code the function answers with, see ``errors.py``)::
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import time
 from collections import defaultdict, deque
@@ -590,6 +591,16 @@ def _key_rows(
     return tuple(key_rows)
 
 
+def _picker(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The cells of ``columns`` of a row, as a tuple (operator.itemgetter, always a tuple)."""
+    if not columns:
+        return lambda _cells: ()
+    if len(columns) == 1:
+        (only,) = columns
+        return lambda cells: (cells[only],)
+    return operator.itemgetter(*columns)
+
+
 def _shared(shown: str, raw: object) -> object:
     """A raw value, or the shown string itself when they are equal (most text): one string, not two."""
     return shown if shown == raw else raw
@@ -833,10 +844,13 @@ class Selection:
         """The same selection with only ``rows`` whole: of every other row, only its ``key_columns``
         (``keys``; rows whose key cells are all blank left out)."""
         columns = tuple(c for c in key_columns if c < len(self.headers))
+        pick = _picker(columns)
         keys = tuple(
-            SheetRow(row.number, tuple(row.formatted[c] for c in columns), tuple(row.raw[c] for c in columns))
+            SheetRow(row.number, shown, pick(row.raw))
             for row in self.rows
-            if row.number not in rows and any(not _is_blank(row.formatted[c]) for c in columns)
+            if row.number not in rows
+            for shown in (pick(row.formatted),)
+            if any(cell.strip() for cell in shown)
         )
         return replace(
             self,
@@ -1076,6 +1090,9 @@ class Sheet:
             asked = other.submit(self._ask, shown_ranges + key_ranges, shown_params)
             raw_answer = self._ask(raw_ranges + key_ranges, raw_params) if raw_ranges or key_ranges else None
             shown_answer = asked.result()
+        # A number shown in scientific notation (1.23E+15) needs its digits: none can be where Google's
+        # answer has no "E+" at all, and a look at its bytes is cheaper than one at every cell.
+        scientific = b"E+" in shown_answer.content
         formatted = self._values(shown_answer, shown_ranges + key_ranges)
         del shown_answer
 
@@ -1133,22 +1150,29 @@ class Sheet:
             if not raw_runs:
                 rows.append(SheetRow(number, padded, padded))
                 continue
-            raws: list[object] = [] if whole_raw else list(padded)
-            for (c0, _), block in zip(
-                raw_runs, raw_blocks[s * len(raw_runs) : (s + 1) * len(raw_runs)], strict=True
-            ):
-                if offset < len(block):
-                    values = block[offset]
-                    block[offset] = []
-                    if whole_raw:
-                        raws = values
-                    else:
-                        raws[c0 : c0 + len(values)] = values
+            if not whole_raw:
+                # the columns not read raw keep what they show; of the others, only what differs
+                raws: list[object] = list(padded)
+                for (c0, _), block in zip(
+                    raw_runs, raw_blocks[s * len(raw_runs) : (s + 1) * len(raw_runs)], strict=True
+                ):
+                    if offset < len(block):
+                        for c, value in enumerate(block[offset][: max(0, n - c0)], start=c0):
+                            if value != padded[c]:
+                                raws[c] = value
+                        block[offset] = []
+                rows.append(SheetRow(number, padded, tuple(raws)))
+                continue
+            raws = []
+            block = raw_blocks[s] if s < len(raw_blocks) else []
+            if offset < len(block):
+                raws = block[offset]
+                block[offset] = []
             if len(raws) != n:
                 raws = raws[:n] if len(raws) > n else [*raws, *[""] * (n - len(raws))]
             rows.append(SheetRow(number, padded, tuple(map(_shared, padded, raws))))
         del shown_rows
-        if not whole_raw and rows:
+        if not whole_raw and rows and scientific:
             rows = self._with_digits(rows, spans, raw_columns or (), status_indexes, n)
         key_rows = (
             _key_rows(key_wanted, key_span, key_runs, key_shown, raw[len(raw_ranges) :]) if key_span else ()
