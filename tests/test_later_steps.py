@@ -8,16 +8,19 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 from google.oauth2.credentials import Credentials
 from gspread.utils import ValueInputOption
 
+from callmarker_sheets import sheet as sheet_module
 from callmarker_sheets.callmarker import CallMarkerClient
 from callmarker_sheets.retry import RetryPolicy
-from callmarker_sheets.sheet import Sheet, connect
-from callmarker_sheets.upload import Job, Progress, StepAnswer, StepContext, run_step
+from callmarker_sheets.sheet import STATUS_COLUMNS, Sheet, connect
+from callmarker_sheets.upload import Job, Progress, StepAnswer, StepContext, read_step, run_step
 from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
 from tests.stack import CALLMARKER_TOKEN, CAMPAIGN
@@ -241,3 +244,69 @@ def test_a_cursor_too_small_for_the_jobs_rows_leaves_them_out_and_later_steps_fi
     again = Progress.decode(progress.encode(), pending)
     assert again.rows is None
     assert again.done == [(2, 2)]
+
+
+def _pending_sheet(world: World) -> None:
+    """30 leads uploaded by an earlier job; then one of them edited, 25 new leads added below, and one
+    new lead repeating the number of an uploaded one far above it."""
+    assert run_step(job(mode="pending", rows=None), None, world.context()).counts["uploaded"] == 30
+    tab = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app)).open_by_key(
+        world.spreadsheet_id
+    )
+    tab.sheet1.update([["Edited"]], "B10", value_input_option=ValueInputOption.raw)
+    tab.sheet1.update(leads(25, start=100), "A32", value_input_option=ValueInputOption.raw)
+    tab.sheet1.update([["054-7000003"]], "A50", value_input_option=ValueInputOption.raw)  # row 5's
+
+
+def _pending_job(world: World, reads: Reads, max_rows: int) -> list[StepAnswer]:
+    answers, cursor = [], None
+    while True:
+        reads.asked.clear()
+        ctx = context(world, reads, budget=0.000_001, batch_size=10)
+        answer = run_step(job(mode="pending", rows=None), cursor, replace(ctx, max_rows=max_rows))
+        answers.append(answer)
+        if answer.done:
+            return answers
+        cursor = answer.cursor
+
+
+def test_a_tall_sheet_is_read_in_parts_and_the_user_sees_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pending mode's first step reads the whole sheet in parts (each of 7 rows here), keeping whole only
+    the rows its job takes: the answers, the statuses and the messages are those of a single read."""
+    seen: dict[str, Any] = {}
+    for part_cells in (sheet_module.PART_CELLS, 7 * 8):
+        monkeypatch.setattr(sheet_module, "PART_CELLS", part_cells)
+        for world in make_world(leads(30)):
+            _pending_sheet(world)
+            reads = Reads(world.sheets_app)
+            answers = _pending_job(world, reads, max_rows=20)
+            values = world.sheet_values()
+            status, message = values[0].index(STATUS_COLUMNS[0]), values[0].index(STATUS_COLUMNS[1])
+            seen[str(part_cells)] = (
+                [(a.processed_rows, a.total_rows, a.counts, a.errors, a.retry_rows) for a in answers],
+                [(row[status], row[message]) for row in values[1:]],
+            )
+            if part_cells != sheet_module.PART_CELLS:
+                # the first step of the next job, again: its reads of the rows came in parts of 7 rows
+                reads.asked.clear()
+                ctx = replace(context(world, reads), max_rows=20)
+                read = read_step(job(mode="pending", rows=None), ctx)
+                row_reads = [b for render, blocks in reads.asked for b in blocks if b[1] > 1]
+                assert len(row_reads) >= 2 * 8
+                assert all(r1 - r0 + 1 <= 7 for _, r0, _, r1 in row_reads)
+                # kept whole: only the rows the job takes; of the others, their numbers
+                assert len(read.selection.rows) <= 20
+                assert read.found is not None
+                assert read.found.settled + read.found.pending == 55
+
+    whole, parted = seen.values()
+    assert parted == whole
+    answers, cells = whole
+    # one job of 20 rows: the edited row 10 and the first 19 new ones (row 50 among them, repeating row
+    # 5's number); the 29 unchanged uploaded rows left alone, the other 6 new rows left for the next job
+    assert [a[:2] for a in answers] == [(11, 20), (20, 20)]
+    assert answers[-1][2]["skipped"] == 29
+    assert cells[10 - 2] == ("uploaded", "")
+    assert cells[50 - 2][0] == "invalid"
+    assert "already on row 5" in cells[50 - 2][1]
+    assert cells[51 - 2 : 57 - 2] == [("", "")] * 6

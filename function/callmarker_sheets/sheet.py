@@ -24,10 +24,11 @@ carries the HTTP status and code the function answers with, see ``errors.py``)::
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import time
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -93,6 +94,12 @@ DEFAULT_RETRY = RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=32.0)
 MAX_READ_RANGES = 100
 #: A values:batchGet URL carries every range; Google's front end refuses URLs much longer than this.
 MAX_URL_BYTES = 8000
+#: A tall sheet read whole (pending mode) is read in parts of at most this many cells of its grid, each
+#: part let go before the next but one is asked for: the function's memory stays bounded however tall
+#: the sheet, where one read of 100,000 rows of 20 columns held some 350 MB.
+PART_CELLS = 1_000_000
+#: Parts of a tall sheet asked for while the function looks at the one before them.
+PARTS_AHEAD = 1
 #: A request started before the step's deadline may end at most this long after it, so that a step
 #: answers within the add-in's reach (45 s of budget + 10 s, under Apps Script's ~60 s UrlFetch limit).
 LATE_REQUEST_S = 10.0
@@ -584,6 +591,16 @@ def _key_rows(
     return tuple(key_rows)
 
 
+def _picker(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The cells of ``columns`` of a row, as a tuple (operator.itemgetter, always a tuple)."""
+    if not columns:
+        return lambda _cells: ()
+    if len(columns) == 1:
+        (only,) = columns
+        return lambda cells: (cells[only],)
+    return operator.itemgetter(*columns)
+
+
 def _shared(shown: str, raw: object) -> object:
     """A raw value, or the shown string itself when they are equal (most text): one string, not two."""
     return shown if shown == raw else raw
@@ -827,10 +844,13 @@ class Selection:
         """The same selection with only ``rows`` whole: of every other row, only its ``key_columns``
         (``keys``; rows whose key cells are all blank left out)."""
         columns = tuple(c for c in key_columns if c < len(self.headers))
+        pick = _picker(columns)
         keys = tuple(
-            SheetRow(row.number, tuple(row.formatted[c] for c in columns), tuple(row.raw[c] for c in columns))
+            SheetRow(row.number, shown, pick(row.raw))
             for row in self.rows
-            if row.number not in rows and any(not _is_blank(row.formatted[c]) for c in columns)
+            if row.number not in rows
+            for shown in (pick(row.formatted),)
+            if any(cell.strip() for cell in shown)
         )
         return replace(
             self,
@@ -838,6 +858,19 @@ class Selection:
             previous={n: p for n, p in self.previous.items() if n in rows},
             keys=keys,
             key_columns=columns,
+        )
+
+    def joined(self, later: Selection) -> Selection:
+        """This selection and ``later`` (a part of the same sheet below it, read with the same header
+        row) as one."""
+        return replace(
+            self,
+            rows=self.rows + later.rows,
+            empty_rows=self.empty_rows + later.empty_rows,
+            previous={**self.previous, **later.previous},
+            used_width=max(self.used_width, later.used_width),
+            keys=self.keys + later.keys,
+            key_columns=self.key_columns or later.key_columns,
         )
 
     def user_values(self, row: SheetRow) -> tuple[str, ...]:
@@ -971,6 +1004,44 @@ class Sheet:
         )
         return tuple(_trimmed(cells[0] if cells else []))
 
+    def read_parts(
+        self,
+        intervals: Sequence[tuple[int, int]],
+        *,
+        header_row: int = 1,
+        raw_columns: Collection[int] | None = None,
+        part_cells: int | None = None,
+    ) -> Iterator[Selection]:
+        """The rows of ``intervals`` as :meth:`read` gives them, in parts of at most ``part_cells`` cells
+        of the grid (each part with the header row; the parts of one interval as even as can be), in
+        sheet order. While the caller looks at one part, the next :data:`PARTS_AHEAD` are asked for, so
+        that Google's work, the wait and the function's overlap; no more than that many parts and one
+        are held at once."""
+        info = self.info
+        wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
+        most = max(1, (part_cells or PART_CELLS) // max(info.column_count, 1))
+        parts: list[tuple[tuple[int, int], ...]] = []
+        for first, last in wanted:
+            size = -(-(last - first + 1) // -(-(last - first + 1) // most))  # even parts of at most `most`
+            parts += [((lo, min(last, lo + size - 1)),) for lo in range(first, last + 1, size)]
+        if not parts:
+            yield self.read((), header_row=header_row, raw_columns=raw_columns)
+            return
+
+        def read(rows: Sequence[tuple[int, int]]) -> Selection:
+            return self.read(rows, header_row=header_row, raw_columns=raw_columns)
+
+        with ThreadPoolExecutor(max_workers=PARTS_AHEAD) as ahead:
+            coming = deque(ahead.submit(read, rows) for rows in parts[:PARTS_AHEAD])
+            rest = iter(parts[PARTS_AHEAD:])
+            while coming:
+                part = coming.popleft().result()
+                following = next(rest, None)
+                if following is not None:
+                    coming.append(ahead.submit(read, following))
+                yield part
+                del part
+
     def read(
         self,
         intervals: Sequence[tuple[int, int]],
@@ -1019,6 +1090,9 @@ class Sheet:
             asked = other.submit(self._ask, shown_ranges + key_ranges, shown_params)
             raw_answer = self._ask(raw_ranges + key_ranges, raw_params) if raw_ranges or key_ranges else None
             shown_answer = asked.result()
+        # A number shown in scientific notation (1.23E+15) needs its digits: none can be where Google's
+        # answer has no "E+" at all, and a look at its bytes is cheaper than one at every cell.
+        scientific = b"E+" in shown_answer.content
         formatted = self._values(shown_answer, shown_ranges + key_ranges)
         del shown_answer
 
@@ -1076,22 +1150,29 @@ class Sheet:
             if not raw_runs:
                 rows.append(SheetRow(number, padded, padded))
                 continue
-            raws: list[object] = [] if whole_raw else list(padded)
-            for (c0, _), block in zip(
-                raw_runs, raw_blocks[s * len(raw_runs) : (s + 1) * len(raw_runs)], strict=True
-            ):
-                if offset < len(block):
-                    values = block[offset]
-                    block[offset] = []
-                    if whole_raw:
-                        raws = values
-                    else:
-                        raws[c0 : c0 + len(values)] = values
+            if not whole_raw:
+                # the columns not read raw keep what they show; of the others, only what differs
+                raws: list[object] = list(padded)
+                for (c0, _), block in zip(
+                    raw_runs, raw_blocks[s * len(raw_runs) : (s + 1) * len(raw_runs)], strict=True
+                ):
+                    if offset < len(block):
+                        for c, value in enumerate(block[offset][: max(0, n - c0)], start=c0):
+                            if value != padded[c]:
+                                raws[c] = value
+                        block[offset] = []
+                rows.append(SheetRow(number, padded, tuple(raws)))
+                continue
+            raws = []
+            block = raw_blocks[s] if s < len(raw_blocks) else []
+            if offset < len(block):
+                raws = block[offset]
+                block[offset] = []
             if len(raws) != n:
                 raws = raws[:n] if len(raws) > n else [*raws, *[""] * (n - len(raws))]
             rows.append(SheetRow(number, padded, tuple(map(_shared, padded, raws))))
         del shown_rows
-        if not whole_raw and rows:
+        if not whole_raw and rows and scientific:
             rows = self._with_digits(rows, spans, raw_columns or (), status_indexes, n)
         key_rows = (
             _key_rows(key_wanted, key_span, key_runs, key_shown, raw[len(raw_ranges) :]) if key_span else ()

@@ -269,12 +269,23 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingFound:
+    """What pending mode's first step found in the whole sheet, read in parts: how many rows it leaves
+    alone (uploaded and unchanged), and how many are pending (more than a job takes, perhaps)."""
+
+    settled: int
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
 class StepRead:
-    """What the read phase found: the rows, their columns' fields, and the job's options for them."""
+    """What the read phase found: the rows, their columns' fields, and the job's options for them.
+    ``found``: pending mode's first step keeps whole only the rows its job takes, and counts the rest."""
 
     selection: Selection
     headers: HeaderMap
     options: JobOptions
+    found: PendingFound | None = None
 
 
 def _wanted(job: Job, row_count: int, max_rows: int, t: Translator) -> tuple[Interval, ...]:
@@ -306,7 +317,8 @@ def read_step(
     """The read phase: the rows from the sheet, their headers mapped, the options checked against them.
 
     A first step reads every row of the job whole (the selection's, as shown and raw, with the header
-    row, in two calls at once; in pending mode, every row of the sheet). A later one (``progress``)
+    row, in two calls at once). Pending mode's first step reads every row of the sheet, in parts
+    (``_read_pending``), and keeps whole only the rows its job takes. A later one (``progress``)
     reads whole only the rows still to do, and of the job's other rows only the columns that tell a
     repeated number; raw values only of the columns validation reads them by (numbers, dates,
     checkboxes), as the last step's header row gave them (pending mode's first step reads its header
@@ -320,6 +332,14 @@ def read_step(
         # values are asked for only of the columns validation reads them by, not of every cell.
         headers = _mapped(ctx.sheet.read_header(job.header_row), job, t)
         columns = (tuple(sorted(raw_columns(headers))), key_columns(headers))
+        parted = _read_pending(job, ctx, wanted, columns) if progress is None else None
+        if parted is not None:
+            selection, found = parted
+            headers = _mapped(selection.headers, job, t)
+            if raw_columns(headers) <= set(columns[0]) and key_columns(headers) == columns[1]:
+                return _checked_read(job, ctx, selection, headers, t, found=found)
+            # the columns moved since the header row was read: the rows are read again, whole
+            columns = None
     if columns is None:
         selection = ctx.sheet.read(wanted, header_row=job.header_row)
         headers = _mapped(selection.headers, job, t)
@@ -334,6 +354,20 @@ def read_step(
             # the columns moved since they were read: read the rows again, as the sheet is now
             selection = ctx.sheet.read(wanted, header_row=job.header_row)
             headers = _mapped(selection.headers, job, t)
+    return _checked_read(job, ctx, selection, headers, t)
+
+
+def _checked_read(
+    job: Job,
+    ctx: StepContext,
+    selection: Selection,
+    headers: HeaderMap,
+    t: Translator,
+    *,
+    found: PendingFound | None = None,
+) -> StepRead:
+    """The rows read, with the job's options for them, checked against their headers."""
+    info = ctx.sheet.info
     # The country of a number comes from the request or the function's setting, never from the sheet's
     # locale: many Israeli teams keep English (en_US) sheets.
     options = job.job_options(
@@ -344,7 +378,38 @@ def read_step(
     problems = check_job_options(options, headers, t)
     if problems:
         raise BadRequest(" ".join(problems))
-    return StepRead(selection, headers, options)
+    return StepRead(selection, headers, options, found)
+
+
+def _read_pending(
+    job: Job, ctx: StepContext, wanted: Sequence[Interval], columns: tuple[tuple[int, ...], tuple[int, ...]]
+) -> tuple[Selection, PendingFound] | None:
+    """Pending mode's first step reads the whole sheet in parts, and of each part keeps whole only the
+    rows its job takes (pending ones, up to a job's size); of the others only the columns that tell a
+    repeated number. However tall the sheet, no more than two parts and one job's rows are held.
+    None when the header row changed while the parts were read."""
+    raw, keys = columns
+    joined: Selection | None = None
+    settled = pending = 0
+    for part in ctx.sheet.read_parts(wanted, header_row=job.header_row, raw_columns=raw):
+        if joined is not None and part.headers != joined.headers:
+            return None
+        take, left_alone = pending_rows(part)
+        kept = set(take[: max(0, ctx.max_rows - pending)])
+        settled += left_alone
+        pending += len(take)
+        narrow = part.narrowed(kept, keys)
+        joined = narrow if joined is None else joined.joined(narrow)
+    if joined is None:
+        return None
+    return joined, PendingFound(settled=settled, pending=pending)
+
+
+def pending_rows(selection: Selection) -> tuple[list[int], int]:
+    """Pure: the numbers of the rows pending mode takes (not uploaded, or edited since), in sheet order,
+    and how many it leaves alone."""
+    take = [row.number for row in selection.rows if not _settled(selection, row)]
+    return take, len(selection.rows) - len(take)
 
 
 def _mapped(header: Sequence[str], job: Job, t: Translator) -> HeaderMap:
@@ -417,6 +482,14 @@ def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool,
         plan.to_do = {row.number for row in selection.rows if row.number in found and row.number not in done}
         plan.job_size = len(found)
         plan.left_for_later = progress.later
+        return plan
+    if read.found is not None:
+        # Pending mode's first step, read in parts: the rows kept whole are the job's.
+        plan.skipped = read.found.settled
+        plan.left_for_later = max(0, read.found.pending - max_rows)
+        plan.job_size = len(selection.rows)
+        plan.to_do = {row.number for row in selection.rows}
+        plan.rows = merge_intervals((row.number, row.number) for row in selection.rows)
         return plan
     # Pending mode: the rows not uploaded and unchanged (rows this job finished stay in, so the totals
     # hold across steps).
