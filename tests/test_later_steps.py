@@ -17,13 +17,10 @@ from google.oauth2.credentials import Credentials
 from gspread.utils import ValueInputOption
 
 from callmarker_sheets import sheet as sheet_module
-from callmarker_sheets.callmarker import CallMarkerClient
-from callmarker_sheets.retry import RetryPolicy
-from callmarker_sheets.sheet import STATUS_COLUMNS, Sheet, connect
+from callmarker_sheets.sheet import STATUS_COLUMNS, connect
 from callmarker_sheets.upload import Job, Progress, StepAnswer, StepContext, read_step, run_step
-from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
-from tests.stack import CALLMARKER_TOKEN, CAMPAIGN
+from tests.stack import CAMPAIGN
 from tests.test_upload import World, job, leads, make_world
 
 _A1 = re.compile(r"^'?[^!]*'?!([A-Z]+)(\d*)(?::([A-Z]+)(\d*))?$")
@@ -88,16 +85,7 @@ class Reads:
 
 
 def context(world: World, reads: Reads, *, budget: float = 30.0, batch_size: int = 500) -> StepContext:
-    gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(reads))
-    client = CallMarkerClient(
-        "https://callmarker.test/api/v1",
-        CALLMARKER_TOKEN,
-        batch_size=batch_size,
-        retry=RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002),
-        transport=AsyncEmulatorTransport(world.callmarker_app),
-    )
-    sheet = Sheet.open(gc, world.spreadsheet_id, world.gid)
-    return StepContext(sheet=sheet, client=client, budget_s=budget)
+    return world.context(budget=budget, batch_size=batch_size, sheets=reads)
 
 
 def steps(the_job: Job, world: World, reads: Reads, **how: Any) -> Iterator[StepAnswer]:

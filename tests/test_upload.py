@@ -254,8 +254,11 @@ class World:
     spreadsheet_id: str
     gid: int
 
-    def context(self, *, budget: float = 30.0, batch_size: int = 500, max_rows: int = 50_000) -> StepContext:
-        gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(self.sheets_app))
+    def context(
+        self, *, budget: float = 30.0, batch_size: int = 500, max_rows: int = 50_000, sheets: Any = None
+    ) -> StepContext:
+        """A step's context on this world; ``sheets``: a WSGI app in front of the Sheets emulator."""
+        gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(sheets or self.sheets_app))
         client = CallMarkerClient(
             "https://callmarker.test/api/v1",
             CALLMARKER_TOKEN,
