@@ -434,6 +434,9 @@ const MESSAGES = Object.freeze({
     'api.status.callmarker_unreadable': 'CallMarker answered, several times in a row, something the upload service cannot read, so ' +
       'nothing more was sent.{=said} The rows sent are marked failed and are safe to send again; if it keeps happening, ask whoever ' +
       'set up the add-in to check CallMarker\'s address.',
+    'api.status.statuses_not_written': 'Rows were sent to CallMarker, but their statuses could not be written into the sheet.{=said} ' +
+      'Until they are, the sheet shows those rows as not sent: if the status column is protected, ask the spreadsheet\'s owner to ' +
+      'let you edit it.',
     'retry.more_left': { one: 'A job takes at most {#max} separate ranges: these are retried first, and 1 more failed row waits for ' +
       'the next "Retry failed rows".', other: 'A job takes at most {#max} separate ranges: these are retried first, and {#count} more ' +
       'failed rows wait for the next "Retry failed rows".' },
@@ -861,6 +864,8 @@ const MESSAGES = Object.freeze({
     'api.status.callmarker_unreadable': 'CallMarker השיב כמה פעמים ברצף משהו ששירות ההעלאה לא מצליח לקרוא, ולכן לא נשלח דבר ' +
       'נוסף.{=said} השורות שנשלחו מסומנות failed ובטוח לשלוח אותן שוב; אם זה ממשיך לקרות, בקשו ממי שהתקין את התוסף לבדוק את ' +
       'הכתובת של CallMarker.',
+    'api.status.statuses_not_written': 'שורות נשלחו ל-CallMarker, אבל לא ניתן היה לכתוב את הסטטוסים שלהן בגיליון.{=said} ' +
+      'עד שייכתבו, הגיליון מראה את השורות האלה כלא נשלחו: אם עמודת הסטטוס מוגנת, בקשו מהבעלים של הקובץ לאפשר לכם לערוך אותה.',
     'retry.more_left': { one: 'עבודה אחת מקבלת עד {#max} טווחים נפרדים: הם נשלחים שוב קודם, ועוד שורה אחת שנכשלה ממתינה ל"שליחה ' +
       'חוזרת של שורות שנכשלו" הבאה.', other: 'עבודה אחת מקבלת עד {#max} טווחים נפרדים: הם נשלחים שוב קודם, ועוד {#count} שורות ' +
       'שנכשלו ממתינות ל"שליחה חוזרת של שורות שנכשלו" הבאה.' },

@@ -21,7 +21,15 @@ from callmarker_sheets.cursor import MAX_CURSOR_CHARS, CursorSeal
 from callmarker_sheets.errors import CursorInvalid
 from callmarker_sheets.model import RequestOptions, UploadItem
 from callmarker_sheets.retry import RetryPolicy
-from callmarker_sheets.sheet import STATUS_COLUMNS, Selection, Sheet, StatusUpdate, WriteReport, connect
+from callmarker_sheets.sheet import (
+    STATUS_COLUMNS,
+    Selection,
+    Sheet,
+    SheetError,
+    StatusUpdate,
+    WriteReport,
+    connect,
+)
 from callmarker_sheets.upload import (
     MAX_BODY_BYTES,
     BadRequest,
@@ -31,16 +39,19 @@ from callmarker_sheets.upload import (
     Job,
     PayloadTooLarge,
     Progress,
+    StatusesNotWritten,
     StepContext,
     TooManyRows,
     _Ahead,
     parse_body,
+    row_ranges,
     run_step,
 )
 from tests.emulators import callmarker, sheets
 from tests.emulators.callmarker.transport import AsyncEmulatorTransport
 from tests.emulators.wsgi_requests import WSGIAdapter
 from tests.stack import ACCOUNT, CALLMARKER_TOKEN, CAMPAIGN
+from tests.words import visible
 
 SPREADSHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd"
 OK: dict[str, Any] = {"spreadsheet_id": SPREADSHEET, "sheet_id": 0, "rows": [[2, 3]]}
@@ -530,6 +541,58 @@ def test_callmarker_down_marks_the_rows_failed_and_says_so(world: World) -> None
         run_step(job(rows=[[2, 31]]), None, world.context())
     assert set(world.statuses().values()) == {"failed"}
     assert world.callmarker_app.backend.state()["customers"] == {}
+
+
+class ProtectedStatuses:
+    """Google Sheets in front of the emulator, refusing every write of values, as it does when the status
+    columns are in a protected range the user may not edit (found only when the statuses are written)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/values:batchUpdate"):
+            message = (
+                "You are trying to edit a protected cell or object. Please contact the spreadsheet owner."
+            )
+            body = {"error": {"code": 403, "message": message, "status": "PERMISSION_DENIED"}}
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
+        return self.app(environ, start_response)
+
+
+def test_rows_sent_whose_statuses_google_did_not_take_are_named(world: World) -> None:
+    """The sheet cannot say that these rows were sent: the answer does, row by row, so that nobody sends
+    them again unknowing."""
+    with pytest.raises(StatusesNotWritten) as caught:
+        run_step(job(rows=[[2, 33]]), None, world.context(sheets=ProtectedStatuses(world.sheets_app)))
+    # 30 rows uploaded (and 2 invalid, which CallMarker never saw)
+    assert len(world.callmarker_app.backend.state()["customers"]) == 30
+    assert caught.value.http_status == 503
+    assert caught.value.code == "statuses_not_written"
+    words = visible(caught.value.message)
+    assert words.startswith(
+        "30 rows were sent to CallMarker, but Google Sheets did not take their statuses ("
+    )
+    assert "protected cell" in words
+    assert "Rows 2-31: check them in CallMarker before you upload them again" in words
+    assert STATUS not in world.sheet_values()[0]
+
+
+def test_a_refused_write_with_no_row_sent_is_the_sheets_own_error(world: World) -> None:
+    with pytest.raises(SheetError) as caught:
+        run_step(
+            job(rows=[[2, 33]], action="check"),
+            None,
+            world.context(sheets=ProtectedStatuses(world.sheets_app)),
+        )
+    assert not isinstance(caught.value, StatusesNotWritten)
+    assert caught.value.http_status == 403
+
+
+def test_rows_are_named_in_ranges_and_only_the_first_ten() -> None:
+    assert row_ranges([5, 2, 3, 4, 9]) == "2-5, 9"
+    assert row_ranges(range(2, 60, 2)) == "2, 4, 6, 8, 10, 12, 14, 16, 18, 20 and 19 more ranges"
 
 
 class SortingSheet:

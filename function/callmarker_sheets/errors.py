@@ -22,7 +22,8 @@ the request's language when it was made as a :class:`~callmarker_sheets.i18n.Tex
     │   ├── HeaderProblem (upload.py)       422 header_row
     │   ├── CallMarkerRefused (upload.py)   502 callmarker_refused
     │   ├── CallMarkerUnreachable           502 callmarker_unreachable
-    │   └── CallMarkerUnreadable            502 callmarker_unreadable
+    │   ├── CallMarkerUnreadable            502 callmarker_unreadable
+    │   └── StatusesNotWritten              503 statuses_not_written rows sent, their statuses not taken
     └── SheetError (sheet.py)               400 sheets_refused
         ├── SheetNotFound                   404 not_found
         ├── SheetAccessDenied               403 no_access

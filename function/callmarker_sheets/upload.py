@@ -67,6 +67,7 @@ from callmarker_sheets.sheet import (
     PreviousStatus,
     Selection,
     Sheet,
+    SheetError,
     SheetRow,
     StatusUpdate,
     connect,
@@ -108,6 +109,7 @@ __all__ = [
     "PayloadTooLarge",
     "Progress",
     "ProgressTooLarge",
+    "StatusesNotWritten",
     "StepAnswer",
     "StepContext",
     "TooManyRows",
@@ -163,6 +165,28 @@ class CallMarkerUnreadable(JobError):
 
     http_status = 502
     code = "callmarker_unreadable"
+
+
+class StatusesNotWritten(JobError):
+    """CallMarker took rows of the step, but Google Sheets did not take their statuses: the sheet does not
+    show that they were sent, so uploading them again would send them again. The message says which."""
+
+    http_status = 503
+    code = "statuses_not_written"
+
+
+#: At most this many row ranges are named in a message; the rest are counted.
+RANGES_NAMED = 10
+
+
+def row_ranges(rows: Iterable[int], t: Translator = ENGLISH) -> str:
+    """Pure: rows as a person reads them, "2-500, 502" (at most :data:`RANGES_NAMED` ranges, then how many
+    more)."""
+    spans = merge_intervals((row, row) for row in rows)
+    named = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in spans[:RANGES_NAMED])
+    if len(spans) <= RANGES_NAMED:
+        return named
+    return t("{=named} and {#count} more ranges", named=named, count=len(spans) - RANGES_NAMED)
 
 
 # ------------------------------------------------------------------------------------------ step
@@ -263,9 +287,33 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     rows_read = len(read.selection.rows)
     del read
     updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone, ctx.who), t)
-    lost = ctx.sheet.write(selection, updates, key_column=plan.key_column).lost if updates else ()
+    lost = _write(ctx, selection, updates, plan.key_column, t) if updates else ()
     answer = _tally(job, progress, plan, work, lost, t, rows_read=rows_read)
     return replace(answer, problem_rows_url=ctx.sheet.info.problem_rows_url)
+
+
+def _write(
+    ctx: StepContext, selection: Selection, updates: Sequence[StatusUpdate], key_column: int, t: Translator
+) -> tuple[int, ...]:
+    """The write phase: the statuses in the sheet; the rows whose statuses found no row (``lost``).
+    When Google Sheets does not take them, rows CallMarker took are named: the sheet cannot say so."""
+    try:
+        return ctx.sheet.write(selection, updates, key_column=key_column).lost
+    except SheetError as exc:
+        # rows CallMarker took (or may have): uploading them again would send them again
+        taken = [u.row for u in updates if u.status in SETTLED]
+        if not taken:
+            raise
+        raise StatusesNotWritten(
+            t(
+                "{#count} rows were sent to CallMarker, but Google Sheets did not take their statuses "
+                "({=reason}), so the sheet does not show it. Rows {=rows}: check them in CallMarker "
+                "before you upload them again, or they are sent again.",
+                count=len(taken),
+                reason=exc.words(t).rstrip("."),
+                rows=row_ranges(taken, t),
+            )
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
