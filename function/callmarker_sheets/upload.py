@@ -180,10 +180,11 @@ RANGES_NAMED = 10
 
 
 def row_ranges(rows: Iterable[int], t: Translator = ENGLISH) -> str:
-    """Pure: rows as a person reads them, "2-500, 502" (at most :data:`RANGES_NAMED` ranges, then how many
-    more)."""
+    """Pure: rows as a person reads them, "2–500, 502, 10,234" (at most :data:`RANGES_NAMED` ranges, then
+    how many more). Thousands are grouped and ranges joined by an en dash: no row number reads as a phone
+    number, which every answer masks."""
     spans = merge_intervals((row, row) for row in rows)
-    named = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in spans[:RANGES_NAMED])
+    named = ", ".join(f"{lo:,}" if lo == hi else f"{lo:,}\u2013{hi:,}" for lo, hi in spans[:RANGES_NAMED])
     if len(spans) <= RANGES_NAMED:
         return named
     return t("{=named} and {#count} more ranges", named=named, count=len(spans) - RANGES_NAMED)

@@ -239,8 +239,8 @@ test('the failures the function names are each explained in words, with what to 
   assert.match(named('cursor_too_large', 413, 'too big'), /too many separate ranges.*"Upload all pending rows" to go on/);
   assert.match(named('body_too_large', 413, 'over 256 kB'), /too scattered to send in one request.*Select fewer, larger ranges/);
   assert.match(named('callmarker_unreadable', 502, 'HTML page'), /cannot read, so nothing more was sent.*safe to send again/);
-  assert.match(named('statuses_not_written', 503, '30 rows were sent to CallMarker ... Rows 2-31: check them in CallMarker'),
-    /^Rows were sent to CallMarker, but their statuses could not be written.*"30 rows were sent.*Rows 2-31: check them in CallMarker".*protected/);
+  assert.match(named('statuses_not_written', 503, '30 rows were sent to CallMarker ... Rows 2–31: check them in CallMarker'),
+    /^Rows were sent to CallMarker, but their statuses could not be written.*"30 rows were sent.*Rows 2–31: check them in CallMarker".*protected/);
   assert.match(named('statuses_not_written', 503, 'x', 'iw'), /^שורות נשלחו ל-CallMarker, אבל לא ניתן היה לכתוב/);
   assert.match(named('cursor_invalid', 400, 'x', 'iw'), /^אי אפשר להמשיך את העבודה הזאת.*"העלאת כל השורות הממתינות"/);
   assert.match(named('body_too_large', 413, 'x', 'iw'), /^הבחירה מפוזרת מכדי לשלוח אותה בבקשה אחת/);
