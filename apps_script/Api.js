@@ -328,7 +328,7 @@ function serviceStatus_(text) {
  */
 const SERVICE_STATUSES = Object.freeze([
   'cursor_invalid', 'sheets_token_mismatch', 'sheets_api_disabled', 'cursor_too_large', 'body_too_large', 'callmarker_unreadable',
-  'statuses_not_written',
+  'statuses_not_written', 'status_columns_protected',
 ]);
 
 /**

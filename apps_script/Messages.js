@@ -434,6 +434,8 @@ const MESSAGES = Object.freeze({
     'api.status.callmarker_unreadable': 'CallMarker answered, several times in a row, something the upload service cannot read, so ' +
       'nothing more was sent.{=said} The rows sent are marked failed and are safe to send again; if it keeps happening, ask whoever ' +
       'set up the add-in to check CallMarker\'s address.',
+    'api.status.status_columns_protected': 'Nothing was sent: the status columns of this sheet are protected from your account.{=said} ' +
+      'Ask the spreadsheet\'s owner to add you to the protection\'s editors (Data > Protect sheets and ranges).',
     'api.status.statuses_not_written': 'Rows were sent to CallMarker, but their statuses could not be written into the sheet.{=said} ' +
       'Until they are, the sheet shows those rows as not sent: if the status column is protected, ask the spreadsheet\'s owner to ' +
       'let you edit it.',
@@ -864,6 +866,8 @@ const MESSAGES = Object.freeze({
     'api.status.callmarker_unreadable': 'CallMarker השיב כמה פעמים ברצף משהו ששירות ההעלאה לא מצליח לקרוא, ולכן לא נשלח דבר ' +
       'נוסף.{=said} השורות שנשלחו מסומנות failed ובטוח לשלוח אותן שוב; אם זה ממשיך לקרות, בקשו ממי שהתקין את התוסף לבדוק את ' +
       'הכתובת של CallMarker.',
+    'api.status.status_columns_protected': 'לא נשלח דבר: עמודות הסטטוס של הגיליון הזה מוגנות מפני החשבון שלכם.{=said} ' +
+      'בקשו מהבעלים של הקובץ להוסיף אתכם לעורכי ההגנה (נתונים > הגנה על גיליונות וטווחים).',
     'api.status.statuses_not_written': 'שורות נשלחו ל-CallMarker, אבל לא ניתן היה לכתוב את הסטטוסים שלהן בגיליון.{=said} ' +
       'עד שייכתבו, הגיליון מראה את השורות האלה כלא נשלחו: אם עמודת הסטטוס מוגנת, בקשו מהבעלים של הקובץ לאפשר לכם לערוך אותה.',
     'retry.more_left': { one: 'עבודה אחת מקבלת עד {#max} טווחים נפרדים: הם נשלחים שוב קודם, ועוד שורה אחת שנכשלה ממתינה ל"שליחה ' +

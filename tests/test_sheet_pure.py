@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
@@ -10,9 +11,14 @@ from hypothesis import strategies as st
 
 from callmarker_sheets.sheet import (
     STATUS_COLUMNS,
+    SheetInfo,
     a1_block,
     a1_column,
+    edit_check_cell,
     find_status_columns,
+    is_locked,
+    locked_blocks,
+    locks_any,
     merge_intervals,
     region_from_locale,
     row_fingerprint,
@@ -175,3 +181,50 @@ def test_status_columns_are_found_in_any_order_and_case() -> None:
 
 def test_the_first_of_two_equal_status_headers_wins() -> None:
     assert find_status_columns([STATUS_COLUMNS[0], "x", STATUS_COLUMNS[0]]) == {STATUS_COLUMNS[0]: 0}
+
+
+# ------------------------------------------------------------------------------------ protected ranges
+
+
+def test_protected_ranges_lock_only_what_the_caller_may_not_edit() -> None:
+    protected = [
+        # the header row, for the owner alone
+        {"range": {"sheetId": 7, "startRowIndex": 0, "endRowIndex": 1}, "requestingUserCanEdit": False},
+        # a range the caller may edit, a warning, another tab's range: none of them locks anything
+        {"range": {"sheetId": 7, "startColumnIndex": 2, "endColumnIndex": 3}, "requestingUserCanEdit": True},
+        {"range": {"sheetId": 7}, "warningOnly": True},
+        {"range": {"sheetId": 8}, "requestingUserCanEdit": False},
+        # the whole tab but columns A-C of rows 2-100: the holes stay editable
+        {
+            "range": {"sheetId": 7},
+            "unprotectedRanges": [
+                {"sheetId": 7, "startRowIndex": 1, "endRowIndex": 100, "endColumnIndex": 3}
+            ],
+        },
+    ]
+    locked = locked_blocks(protected, 7)
+    assert len(locked) == 2
+    assert is_locked(locked, 0, 0)  # the header row
+    assert not is_locked(locked, 1, 0)
+    assert not is_locked(locked, 99, 2)
+    assert is_locked(locked, 1, 3)
+    assert is_locked(locked, 100, 0)
+    assert locks_any(locked, [1, 2, 150], 0)
+    assert not locks_any(locked, range(1, 100), 1)
+    assert locks_any(locked, [5], 4)
+
+
+def test_a_protected_range_that_cannot_be_read_is_taken_for_the_whole_tab() -> None:
+    locked = locked_blocks([{"range": {"sheetId": 7, "startRowIndex": "x"}}], 7)
+    assert is_locked(locked, 0, 0)
+    assert is_locked(locked, 10**6, 25)
+    assert locked_blocks("not a list", 7) == ()
+
+
+def test_the_edit_check_writes_to_the_first_cell_the_caller_may_edit() -> None:
+    info = SheetInfo("s", "Leads", 7, "Sheet1", None, None, row_count=1000, column_count=26)
+    assert edit_check_cell(info) == (0, 0)
+    header = locked_blocks([{"range": {"sheetId": 7, "endRowIndex": 1}}], 7)
+    assert edit_check_cell(replace(info, locked=header)) == (1, 0)
+    everything = locked_blocks([{"range": {"sheetId": 7}}], 7)
+    assert edit_check_cell(replace(info, locked=everything)) == (0, 0)

@@ -40,6 +40,7 @@ from callmarker_sheets.upload import (
     Job,
     PayloadTooLarge,
     Progress,
+    StatusColumnsProtected,
     StatusesNotWritten,
     StepContext,
     TooManyRows,
@@ -267,10 +268,17 @@ class World:
     gid: int
 
     def context(
-        self, *, budget: float = 30.0, batch_size: int = 500, max_rows: int = 50_000, sheets: Any = None
+        self,
+        *,
+        budget: float = 30.0,
+        batch_size: int = 500,
+        max_rows: int = 50_000,
+        sheets: Any = None,
+        token: str | None = None,
     ) -> StepContext:
-        """A step's context on this world; ``sheets``: a WSGI app in front of the Sheets emulator."""
-        gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(sheets or self.sheets_app))
+        """A step's context on this world; ``sheets``: a WSGI app in front of the Sheets emulator; ``token``:
+        the Sheets token of whoever runs the step (the world's owner's by default)."""
+        gc = connect(Credentials(token=token or "ya29.test"), adapter=WSGIAdapter(sheets or self.sheets_app))
         client = CallMarkerClient(
             "https://callmarker.test/api/v1",
             CALLMARKER_TOKEN,
@@ -294,10 +302,18 @@ class World:
         }
 
 
-def make_world(rows: Sequence[Sequence[str]], *, headers: Sequence[str] = HEADERS) -> Iterator[World]:
+def make_world(
+    rows: Sequence[Sequence[str]], *, headers: Sequence[str] = HEADERS, owner: str | None = None
+) -> Iterator[World]:
+    """Leads in a spreadsheet of the Sheets emulator; with an ``owner``, the token ``ya29.test`` is theirs,
+    and only they and those they share it with may use it."""
     sheets_app = sheets.create_app(sleep=lambda _s: None)
     callmarker_app = callmarker.create_app(tokens=[CALLMARKER_TOKEN], **ACCOUNT)
-    spreadsheet = sheets_app.backend.create_spreadsheet("Leads", locale="iw_IL", time_zone="Asia/Jerusalem")
+    if owner is not None:
+        sheets_app.backend.sign_in("ya29.test", owner)
+    spreadsheet = sheets_app.backend.create_spreadsheet(
+        "Leads", locale="iw_IL", time_zone="Asia/Jerusalem", owner=owner
+    )
     world = World(sheets_app, callmarker_app, spreadsheet.id, 0)
     gc = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(sheets_app))
     gc.open_by_key(spreadsheet.id).sheet1.update(
@@ -542,6 +558,59 @@ def test_callmarker_down_marks_the_rows_failed_and_says_so(world: World) -> None
         run_step(job(rows=[[2, 31]]), None, world.context())
     assert set(world.statuses().values()) == {"failed"}
     assert world.callmarker_app.backend.state()["customers"] == {}
+
+
+LEAD, REP = "lead@example.com", "rep@example.com"
+
+
+@pytest.fixture
+def team() -> Iterator[World]:
+    """The team lead's sheet of leads, shared with a rep who may edit it."""
+    for world in make_world([*leads(30), ["not a phone", "Broken", "", ""]], owner=LEAD):
+        world.sheets_app.backend.sign_in("ya29.rep", REP)
+        world.sheets_app.backend.share(world.spreadsheet_id, REP, "writer")
+        yield world
+
+
+def test_status_columns_protected_from_the_rep_stop_the_upload_before_anything_is_sent(team: World) -> None:
+    """The team lead uploaded once (the status columns E-H exist), then protected them for herself: a
+    rep's upload would send rows whose statuses it could not write, so it sends nothing and says why."""
+    assert run_step(job(rows=[[2, 11]]), None, team.context()).counts["uploaded"] == 10
+    before = team.sheet_values()
+    team.sheets_app.backend.protect(team.spreadsheet_id, 0, columns=(4, 8))
+    with pytest.raises(StatusColumnsProtected) as caught:
+        run_step(job(rows=[[12, 32]]), None, team.context(token="ya29.rep"))
+    assert caught.value.http_status == 403
+    assert visible(caught.value.message) == (
+        "The status columns of this sheet (E, F, G, H) are protected, and your account may not edit them, so "
+        "nothing was sent. Ask the spreadsheet's owner to let you edit them, or to take their protection off."
+    )
+    assert len(team.callmarker_app.backend.state()["customers"]) == 10
+    assert team.sheet_values() == before
+    # the team lead, who may edit them, goes on
+    assert run_step(job(rows=[[12, 32]]), None, team.context()).counts["uploaded"] == 20
+
+
+def test_a_protected_header_row_is_no_reason_to_refuse_a_rep(team: World) -> None:
+    """A header row protected by the team lead: the rep may still edit the rows, and the statuses, once
+    their columns are there; the edit check writes to a cell the rep may edit."""
+    run_step(job(rows=[[2, 3]]), None, team.context())
+    team.sheets_app.backend.protect(team.spreadsheet_id, 0, rows=(0, 1))
+    answer = run_step(job(rows=[[4, 32]]), None, team.context(token="ya29.rep"))
+    assert answer.counts["uploaded"] == 28
+    assert team.statuses()[32] == "invalid"
+
+
+def test_status_columns_still_to_add_in_a_protected_header_row_stop_the_upload(team: World) -> None:
+    team.sheets_app.backend.protect(team.spreadsheet_id, 0, rows=(0, 1))
+    with pytest.raises(StatusColumnsProtected):
+        run_step(job(rows=[[2, 32]]), None, team.context(token="ya29.rep"))
+    assert team.callmarker_app.backend.state()["customers"] == {}
+
+
+def test_a_protection_that_only_warns_lets_the_upload_go_on(team: World) -> None:
+    team.sheets_app.backend.protect(team.spreadsheet_id, 0, warning_only=True)
+    assert run_step(job(rows=[[2, 32]]), None, team.context(token="ya29.rep")).counts["uploaded"] == 30
 
 
 class ProtectedStatuses:

@@ -23,6 +23,7 @@ the request's language when it was made as a :class:`~callmarker_sheets.i18n.Tex
     │   ├── CallMarkerRefused (upload.py)   502 callmarker_refused
     │   ├── CallMarkerUnreachable           502 callmarker_unreachable
     │   ├── CallMarkerUnreadable            502 callmarker_unreadable
+    │   ├── StatusColumnsProtected          403 status_columns_protected before anything is sent
     │   └── StatusesNotWritten              503 statuses_not_written rows sent, their statuses not taken
     └── SheetError (sheet.py)               400 sheets_refused
         ├── SheetNotFound                   404 not_found

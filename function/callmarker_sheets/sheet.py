@@ -114,7 +114,8 @@ _BATCH_GET_BY_DATA_FILTER_URL = "https://sheets.googleapis.com/v4/spreadsheets/%
 #: has its colours and its tab the filter view of problem rows already (only what finds them is asked).
 _SPREADSHEET_FIELDS = (
     "properties.title,properties.locale,properties.timeZone,sheets.properties,"
-    "sheets.conditionalFormats(ranges,booleanRule.condition),sheets.filterViews(filterViewId,title,range.sheetId)"
+    "sheets.conditionalFormats(ranges,booleanRule.condition),sheets.filterViews(filterViewId,title,range.sheetId),"
+    "sheets.protectedRanges(range,unprotectedRanges,requestingUserCanEdit,warningOnly)"
 )
 #: The filter view each tab gets with its status columns; the add-in names it the same.
 PROBLEM_ROWS_VIEW = "CallMarker: problem rows"
@@ -635,6 +636,17 @@ def find_status_columns(headers: Sequence[str]) -> dict[str, int]:
     return found
 
 
+def status_column_places(headers: Sequence[str], used_width: int) -> tuple[dict[str, int], list[str]]:
+    """Pure: where each status column is (0-based), and which of them are not there yet: those go to the
+    right of every column in use (``used_width``), in their order."""
+    columns = find_status_columns(headers)
+    missing = [name for name in STATUS_COLUMNS if name not in columns]
+    start = max(len(headers), used_width)
+    for offset, name in enumerate(missing):
+        columns[name] = start + offset
+    return columns, missing
+
+
 def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
     """Consecutive runs of sorted distinct numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
     runs: list[tuple[int, int]] = []
@@ -736,6 +748,76 @@ def coloured_columns(rules: object, gid: int) -> frozenset[int]:
     return frozenset(found)
 
 
+#: A block of a sheet's cells, 0-based and end-exclusive: (first row, end row, first column, end column),
+#: None for a side that runs to the grid's edge.
+Block = tuple[int, int | None, int, int | None]
+
+
+def _block(grid: object, gid: int) -> Block | None:
+    """A GridRange of the sheet ``gid`` as a block; None when it is of another sheet or not readable."""
+    if not isinstance(grid, dict) or grid.get("sheetId", 0) != gid:
+        return None
+    sides = [
+        grid.get(name) for name in ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
+    ]
+    if not all(side is None or (isinstance(side, int) and side >= 0) for side in sides):
+        return None
+    r0, r1, c0, c1 = sides
+    return (r0 or 0, r1, c0 or 0, c1)
+
+
+def locked_blocks(protected: object, gid: int) -> tuple[tuple[Block, tuple[Block, ...]], ...]:
+    """The blocks of the sheet protected from the caller, each with its holes (``unprotectedRanges``),
+    from its ``protectedRanges``: those Google says the caller may not edit, warnings left out. A range
+    that cannot be read is taken as the whole sheet: it is safer to stop than to be refused the write."""
+    found: list[tuple[Block, tuple[Block, ...]]] = []
+    for entry in protected if isinstance(protected, list) else []:
+        if not isinstance(entry, dict) or entry.get("warningOnly") is True:
+            continue
+        if entry.get("requestingUserCanEdit") is True:
+            continue
+        grid = entry.get("range")
+        if isinstance(grid, dict) and grid.get("sheetId", 0) != gid:
+            continue
+        holes = entry.get("unprotectedRanges")
+        found.append(
+            (
+                _block(grid, gid) or (0, None, 0, None),
+                tuple(b for b in (_block(h, gid) for h in (holes if isinstance(holes, list) else [])) if b),
+            )
+        )
+    return tuple(found)
+
+
+def _inside(block: Block, row: int, column: int) -> bool:
+    r0, r1, c0, c1 = block
+    return r0 <= row and (r1 is None or row < r1) and c0 <= column and (c1 is None or column < c1)
+
+
+def is_locked(locked: Sequence[tuple[Block, Sequence[Block]]], row: int, column: int) -> bool:
+    """Pure: whether the cell (0-based) is protected from the caller."""
+    return any(
+        _inside(block, row, column) and not any(_inside(hole, row, column) for hole in holes)
+        for block, holes in locked
+    )
+
+
+def locks_any(locked: Sequence[tuple[Block, Sequence[Block]]], rows: Iterable[int], column: int) -> bool:
+    """Pure: whether any cell of ``column`` on ``rows`` (0-based) is protected from the caller; looked at
+    by runs of rows, cell by cell only where a protection has holes in the column."""
+    blocks = [(block, holes) for block, holes in locked if _inside(block, block[0], column)]
+    if not blocks:
+        return False
+    for lo, hi in merge_intervals(((row, row) for row in rows), first=0):
+        for (r0, r1, _, _), holes in blocks:
+            first, last = max(lo, r0), hi if r1 is None else min(hi, r1 - 1)
+            if first > last:
+                continue
+            if not holes or any(is_locked(locked, row, column) for row in range(first, last + 1)):
+                return True
+    return False
+
+
 def problem_rows_view(views: object, gid: int) -> int | None:
     """The id of the tab's filter view of problem rows, from its ``filterViews``; None when it has none."""
     for view in views if isinstance(views, list) else []:
@@ -768,6 +850,8 @@ class SheetInfo:
     coloured_columns: frozenset[int] = frozenset()
     #: The filterViewId of the tab's filter view of problem rows, when it has one.
     problem_rows_view: int | None = None
+    #: The sheet's blocks protected from the caller (Data > Protect sheets and ranges), with their holes.
+    locked: tuple[tuple[Block, tuple[Block, ...]], ...] = ()
 
     @property
     def problem_rows_url(self) -> str | None:
@@ -914,29 +998,47 @@ class WriteReport:
 # -------------------------------------------------------------------------------------------- sheet
 
 
-def _check_can_edit(http: HTTPClient, spreadsheet_id: str, gid: int) -> None:
-    """Ask Google to replace, in the sheet's first cell, a text by itself: a write that changes nothing
-    and that Google refuses (403, SheetAccessDenied) to anyone who may only view or comment.
+#: How many of a sheet's first cells the edit check looks through for one not protected from the caller.
+EDIT_CHECK_CELLS = 10_000
+
+
+def edit_check_cell(info: SheetInfo) -> tuple[int, int]:
+    """Pure: the cell (0-based) the edit check writes to: the first, in reading order, not protected from
+    the caller (a header row is often protected), or the first cell when none of the first are."""
+    width = max(info.column_count, 1)
+    for index in range(min(EDIT_CHECK_CELLS, max(info.row_count, 1) * width)):
+        row, column = divmod(index, width)
+        if not is_locked(info.locked, row, column):
+            return row, column
+    return 0, 0
+
+
+def _check_can_edit(http: HTTPClient, info: SheetInfo) -> None:
+    """Ask Google to replace, in a cell of the sheet, a text by itself: a write that changes nothing and
+    that Google refuses (403, SheetAccessDenied) to anyone who may only view or comment. The cell is one
+    not protected from the caller (``edit_check_cell``): a protected header row must not pass for a
+    spreadsheet the caller may not edit.
 
     The Sheets API has no "can edit" field and Drive's ``capabilities.canEdit`` needs a Drive scope the
-    add-in does not hold; this asks with the spreadsheets scope alone, and proves exactly what a step
-    needs: that its statuses can be written.
+    add-in does not hold; this asks with the spreadsheets scope alone; whether the status columns
+    themselves may be edited is told by the sheet's protected ranges (``SheetInfo.locked``).
     """
-    first_cell = {
-        "sheetId": gid,
-        "startRowIndex": 0,
-        "endRowIndex": 1,
-        "startColumnIndex": 0,
-        "endColumnIndex": 1,
+    row, column = edit_check_cell(info)
+    cell = {
+        "sheetId": info.gid,
+        "startRowIndex": row,
+        "endRowIndex": row + 1,
+        "startColumnIndex": column,
+        "endColumnIndex": column + 1,
     }
     find = {
         "find": EDIT_CHECK_TEXT,
         "replacement": EDIT_CHECK_TEXT,
         "matchCase": True,
         "matchEntireCell": True,
-        "range": first_cell,
+        "range": cell,
     }
-    http.batch_update(spreadsheet_id, {"requests": [{"findReplace": find}]})
+    http.batch_update(info.spreadsheet_id, {"requests": [{"findReplace": find}]})
 
 
 class Sheet:
@@ -967,9 +1069,10 @@ class Sheet:
                     column_count=int(grid.get("columnCount", 0)),
                     coloured_columns=coloured_columns(sheet.get("conditionalFormats", []), int(gid)),
                     problem_rows_view=problem_rows_view(sheet.get("filterViews", []), int(gid)),
+                    locked=locked_blocks(sheet.get("protectedRanges", []), int(gid)),
                 )
                 if check_edit:
-                    _check_can_edit(client.http_client, spreadsheet_id, int(gid))
+                    _check_can_edit(client.http_client, info)
                 return cls(client.http_client, info)
         raise SheetNotFound(
             N_(
@@ -1301,11 +1404,7 @@ class Sheet:
         )
 
         headers = _trimmed(header_values[0] if header_values else [])
-        columns = find_status_columns(headers)
-        missing = [name for name in STATUS_COLUMNS if name not in columns]
-        start = max(len(headers), selection.used_width)
-        for offset, name in enumerate(missing):
-            columns[name] = start + offset
+        columns, missing = status_column_places(headers, selection.used_width)
         needed = max(columns.values()) + 1
         status_column = columns[STATUS_COLUMNS[0]]
         view = self._prepare_columns(

@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -36,7 +36,7 @@ from callmarker_sheets.callmarker import (
 )
 from callmarker_sheets.config import Settings
 from callmarker_sheets.errors import BadRequest, PayloadTooLarge
-from callmarker_sheets.fields import HeaderError, HeaderMap, map_headers
+from callmarker_sheets.fields import HeaderError, HeaderMap, column_letter, map_headers
 from callmarker_sheets.i18n import ENGLISH, Translator, translator
 from callmarker_sheets.job import (
     ACTIONS,
@@ -68,11 +68,15 @@ from callmarker_sheets.sheet import (
     Selection,
     Sheet,
     SheetError,
+    SheetInfo,
     SheetRow,
     StatusUpdate,
     connect,
     find_status_columns,
+    is_locked,
+    locks_any,
     merge_intervals,
+    status_column_places,
     subtract_intervals,
 )
 from callmarker_sheets.validate import (
@@ -109,6 +113,7 @@ __all__ = [
     "PayloadTooLarge",
     "Progress",
     "ProgressTooLarge",
+    "StatusColumnsProtected",
     "StatusesNotWritten",
     "StepAnswer",
     "StepContext",
@@ -165,6 +170,14 @@ class CallMarkerUnreadable(JobError):
 
     http_status = 502
     code = "callmarker_unreadable"
+
+
+class StatusColumnsProtected(JobError):
+    """The status cells the step would write are in a range protected from the caller: nothing is sent,
+    since the sheet could not say what became of the rows."""
+
+    http_status = 403
+    code = "status_columns_protected"
 
 
 class StatusesNotWritten(JobError):
@@ -270,6 +283,7 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     read_s = ctx.clock() - started
     plan = plan_step(job, read, progress, first_step=cursor is None, max_rows=ctx.max_rows)
     read = narrowed(read, plan)
+    check_status_cells(ctx.sheet.info, read.selection, plan.to_do, t)
     # Writing costs about what reading did: keep that for the end of the step, and stop starting
     # batches early enough that those in flight can finish before it.
     write_s = max(MIN_WRITE_RESERVE_S, read_s)
@@ -291,6 +305,30 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     lost = _write(ctx, selection, updates, plan.key_column, t) if updates else ()
     answer = _tally(job, progress, plan, work, lost, t, rows_read=rows_read)
     return replace(answer, problem_rows_url=ctx.sheet.info.problem_rows_url)
+
+
+def check_status_cells(info: SheetInfo, selection: Selection, rows: Collection[int], t: Translator) -> None:
+    """Pure: refuse the step, before anything is sent, when a status cell it would write (on ``rows``, and
+    the headers of status columns still to add) is in a range protected from the caller."""
+    if not info.locked:
+        return
+    columns, missing = status_column_places(selection.headers, selection.used_width)
+    header = selection.header_row - 1
+    blocked = sorted(
+        column
+        for name, column in columns.items()
+        if (name in missing and is_locked(info.locked, header, column))
+        or locks_any(info.locked, (row - 1 for row in rows), column)
+    )
+    if blocked:
+        raise StatusColumnsProtected(
+            t(
+                "The status columns of this sheet ({=columns}) are protected, and your account may not edit "
+                "them, so nothing was sent. Ask the spreadsheet's owner to let you edit them, or to take "
+                "their protection off.",
+                columns=", ".join(column_letter(c) for c in columns.values()),
+            )
+        )
 
 
 def _write(

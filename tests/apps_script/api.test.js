@@ -242,6 +242,9 @@ test('the failures the function names are each explained in words, with what to 
   assert.match(named('statuses_not_written', 503, '30 rows were sent to CallMarker ... Rows 2–31: check them in CallMarker'),
     /^Rows were sent to CallMarker, but their statuses could not be written.*"30 rows were sent.*Rows 2–31: check them in CallMarker".*protected/);
   assert.match(named('statuses_not_written', 503, 'x', 'iw'), /^שורות נשלחו ל-CallMarker, אבל לא ניתן היה לכתוב/);
+  assert.match(named('status_columns_protected', 403, 'The status columns of this sheet (E, F, G, H) are protected'),
+    /^Nothing was sent: the status columns of this sheet are protected.*"The status columns of this sheet \(E, F, G, H\) are protected".*Protect sheets and ranges/);
+  assert.match(named('status_columns_protected', 403, 'x', 'iw'), /^לא נשלח דבר: עמודות הסטטוס/);
   assert.match(named('cursor_invalid', 400, 'x', 'iw'), /^אי אפשר להמשיך את העבודה הזאת.*"העלאת כל השורות הממתינות"/);
   assert.match(named('body_too_large', 413, 'x', 'iw'), /^הבחירה מפוזרת מכדי לשלוח אותה בבקשה אחת/);
   // a name the add-in does not know is heard by its HTTP code, as before

@@ -137,3 +137,60 @@ def test_a_cell_longer_than_googles_limit_is_refused(app: SheetsApp) -> None:
     for value, status in (("x" * 50_000, 200), ("x" * 50_001, 400), ("\U0001f4de" * 25_001, 400)):
         body = {"valueInputOption": "RAW", "data": [{"range": "A1", "values": [[value]]}]}
         assert call(app, "POST", f"/v4/spreadsheets/{sid}/values:batchUpdate", OWNER, body)[0] == status
+
+
+def test_a_protected_range_is_edited_only_by_the_owner_and_its_editors(app: SheetsApp) -> None:
+    """Data > Protect sheets and ranges: column B of the first tab, for the owner and one editor; Google
+    refuses anyone else's edit of its cells, whatever else they may edit, and says so."""
+    sid = owned(app, [["a", "b", "c"], ["d", "e", "f"]])
+    other = "other@example.com"
+    app.backend.sign_in(f"token-of-{other}", other)
+    app.backend.share(sid, other, "writer")
+    app.backend.protect(sid, 0, columns=(1, 2), editors=[EDITOR])
+    fields = "sheets.protectedRanges(range,requestingUserCanEdit,warningOnly,editors)"
+    status, answer = call(app, "GET", f"/v4/spreadsheets/{sid}?fields={fields}", other)
+    assert status == 200
+    # the editors are shown only to whoever may edit the range
+    assert answer["sheets"][0]["protectedRanges"] == [
+        {"range": {"sheetId": 0, "startColumnIndex": 1, "endColumnIndex": 2}, "requestingUserCanEdit": False}
+    ]
+    _, answer = call(app, "GET", f"/v4/spreadsheets/{sid}?fields={fields}", EDITOR)
+    assert answer["sheets"][0]["protectedRanges"][0]["requestingUserCanEdit"] is True
+    assert answer["sheets"][0]["protectedRanges"][0]["editors"] == {"users": [EDITOR, OWNER]}
+
+    def write(email: str, a1: str) -> tuple[int, Any]:
+        body = {"valueInputOption": "RAW", "data": [{"range": a1, "values": [["x"]]}]}
+        return call(app, "POST", f"/v4/spreadsheets/{sid}/values:batchUpdate", email, body)
+
+    status, answer = write(other, "B2")
+    assert status == 403
+    assert answer["error"]["message"].startswith("You are trying to edit a protected cell or object.")
+    assert write(other, "C2")[0] == 200  # the rest of the tab is theirs to edit
+    assert write(EDITOR, "B2")[0] == 200
+    assert write(OWNER, "B1")[0] == 200
+    # a batch with one protected range writes nothing
+    both = {
+        "valueInputOption": "RAW",
+        "data": [{"range": "A2", "values": [["y"]]}, {"range": "B1", "values": [["y"]]}],
+    }
+    assert call(app, "POST", f"/v4/spreadsheets/{sid}/values:batchUpdate", other, both)[0] == 403
+    assert (
+        call(app, "POST", f"/v4/spreadsheets/{sid}/values:batchClear", other, {"ranges": ["B:B"]})[0] == 403
+    )
+    assert call(app, "POST", f"/v4/spreadsheets/{sid}:batchUpdate", other, find_replace())[0] == 403
+    assert (
+        call(app, "POST", f"/v4/spreadsheets/{sid}:batchUpdate", other, find_replace(range=FIRST_CELL))[0]
+        == 200
+    )
+    _, values = call(app, "GET", f"/v4/spreadsheets/{sid}/values/A1:C2", OWNER)
+    assert values["values"] == [["a", "x", "c"], ["d", "x", "x"]]
+
+
+def test_a_warning_only_protection_lets_every_editor_edit(app: SheetsApp) -> None:
+    sid = owned(app)
+    app.backend.protect(sid, 0, warning_only=True)
+    _, answer = call(app, "GET", f"/v4/spreadsheets/{sid}?fields=sheets.protectedRanges", EDITOR)
+    assert answer["sheets"][0]["protectedRanges"][0]["warningOnly"] is True
+    assert answer["sheets"][0]["protectedRanges"][0]["requestingUserCanEdit"] is True
+    body = {"valueInputOption": "RAW", "data": [{"range": "A1", "values": [["z"]]}]}
+    assert call(app, "POST", f"/v4/spreadsheets/{sid}/values:batchUpdate", EDITOR, body)[0] == 200

@@ -55,6 +55,15 @@ def permission_denied() -> ApiError:
     return ApiError(403, "The caller does not have permission")
 
 
+def protected_cell() -> ApiError:
+    """Google's answer to an edit of a cell in a range protected from the caller."""
+    return ApiError(
+        403,
+        "You are trying to edit a protected cell or object. Please contact the spreadsheet owner to remove "
+        "protection if you need to edit.",
+    )
+
+
 def unauthenticated() -> ApiError:
     return ApiError(
         401,

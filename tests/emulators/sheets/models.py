@@ -30,7 +30,7 @@ from .cells import (
     value_of,
 )
 from .controls import WRITE_CALLS, Controls
-from .exceptions import ApiError, DriveError, bad_request, not_found, permission_denied
+from .exceptions import ApiError, DriveError, bad_request, not_found, permission_denied, protected_cell
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 DEFAULT_ROWS, DEFAULT_COLS = 1000, 26
@@ -222,6 +222,8 @@ class Sheet:
         # ConditionalFormatRule and FilterView objects, as Google answers them in a Sheet.
         self.conditional_formats: list[dict[str, Any]] = []
         self.filter_views: list[dict[str, Any]] = []
+        # ProtectedRange objects, as stored (requestingUserCanEdit is worked out for each caller).
+        self.protected_ranges: list[dict[str, Any]] = []
 
     def properties(self, index: int) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -455,6 +457,8 @@ class SheetsBackend:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
         self.controls = Controls(clock=clock)
         self._lock = threading.RLock()
+        # the request being served, per thread: whose it is (set by authorize)
+        self._request = threading.local()
         self._random = random.Random(seed)
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.issued: set[str] = set()  # every id handed out, kept across resets: those are 404 once gone
@@ -511,10 +515,76 @@ class SheetsBackend:
                 raise ValueError("a spreadsheet without an owner is open to every account already")
             spreadsheet.shares[email.lower()] = role
 
+    def caller(self) -> str | None:
+        """The account of the request being served (None: a spreadsheet open to every token, or a call
+        made outside a request), as ``authorize`` found it."""
+        return getattr(self._request, "email", None)
+
+    def protect(
+        self,
+        spreadsheet_id: str,
+        sheet_id: int,
+        *,
+        rows: tuple[int, int] | None = None,
+        columns: tuple[int, int] | None = None,
+        editors: Iterable[str] = (),
+        warning_only: bool = False,
+    ) -> int:
+        """Protect a range of a sheet, as a spreadsheet's owner does in Data > Protect sheets and ranges
+        (0-based, end exclusive ``rows`` and ``columns``; None: all of them). Only the owner and
+        ``editors`` may then edit its cells; ``warning_only`` warns and lets everyone edit."""
+        with self._lock:
+            spreadsheet = self.spreadsheets[spreadsheet_id]
+            sheet = spreadsheet.sheet_by_id(sheet_id, "protect")
+            grid: dict[str, Any] = {"sheetId": sheet.sheet_id}
+            if rows is not None:
+                grid.update(startRowIndex=rows[0], endRowIndex=rows[1])
+            if columns is not None:
+                grid.update(startColumnIndex=columns[0], endColumnIndex=columns[1])
+            taken = {p["protectedRangeId"] for s in spreadsheet.sheets for p in s.protected_ranges}
+            ident = max(taken, default=1_000_000) + 1
+            protected: dict[str, Any] = {"protectedRangeId": ident, "range": grid}
+            if warning_only:
+                protected["warningOnly"] = True
+            else:
+                owner = [spreadsheet.owner] if spreadsheet.owner else []
+                protected["editors"] = {"users": sorted({*owner, *(e.lower() for e in editors)})}
+            sheet.protected_ranges.append(protected)
+            return ident
+
+    def _can_edit(self, spreadsheet: Spreadsheet, protected: dict[str, Any]) -> bool:
+        email = self.caller()
+        if protected.get("warningOnly") or spreadsheet.role(email) == "owner":
+            return True
+        return email is not None and email in protected.get("editors", {}).get("users", [])
+
+    def _protected_json(self, spreadsheet: Spreadsheet, sheet: Sheet) -> list[dict[str, Any]]:
+        """A sheet's protected ranges as Google answers them to this caller: the editors only to one who
+        may edit the range."""
+        answered = []
+        for protected in sheet.protected_ranges:
+            can_edit = self._can_edit(spreadsheet, protected)
+            entry = {k: copy.deepcopy(v) for k, v in protected.items() if k != "editors" or can_edit}
+            answered.append({**entry, "requestingUserCanEdit": can_edit})
+        return answered
+
+    def _check_unprotected(
+        self, spreadsheet: Spreadsheet, sheet: Sheet, rows: tuple[int, int], cols: tuple[int, int]
+    ) -> None:
+        """Refuse, as Google does, an edit of cells in a range protected from the caller."""
+        for protected in sheet.protected_ranges:
+            grid = protected["range"]
+            r0, r1 = grid.get("startRowIndex", 0), grid.get("endRowIndex", sheet.row_count)
+            c0, c1 = grid.get("startColumnIndex", 0), grid.get("endColumnIndex", sheet.col_count)
+            overlaps = rows[0] < r1 and r0 < rows[1] and cols[0] < c1 and c0 < cols[1]
+            if overlaps and not self._can_edit(spreadsheet, protected):
+                raise protected_cell()
+
     def authorize(self, kind: str, file_id: str | None, authorization: str | None) -> None:
         """Refuse a call the token's account may not make, as Google does: Sheets answers 403 to an
         account that cannot open the spreadsheet and to one that may not edit it but tries to write;
         Drive hides a file its account cannot open (404) and lets only the owner delete it."""
+        self._request.email = None
         if file_id is None:
             return
         with self._lock:
@@ -524,6 +594,7 @@ class SheetsBackend:
             scheme, _, token = (authorization or "").strip().partition(" ")
             email = self.accounts.get(token.strip() if scheme.lower() == "bearer" else scheme)
             role = spreadsheet.role(email)
+            self._request.email = email
         if kind.startswith("drive."):
             if role is None:
                 raise DriveError(404, f"File not found: {file_id}.", reason="notFound")
@@ -691,12 +762,16 @@ class SheetsBackend:
                 for sheet in order:
                     entry: dict[str, Any] = {"properties": sheet.properties(spreadsheet.sheets.index(sheet))}
                     entry.update(sheet.extras())
+                    if sheet.protected_ranges:
+                        entry["protectedRanges"] = self._protected_json(spreadsheet, sheet)
                     if wants_data:
                         entry["data"] = picked[sheet.sheet_id]
                     sheets_out.append(entry)
             else:
                 for index, sheet in enumerate(spreadsheet.sheets):
                     entry = {"properties": sheet.properties(index), **sheet.extras()}
+                    if sheet.protected_ranges:
+                        entry["protectedRanges"] = self._protected_json(spreadsheet, sheet)
                     if wants_data:
                         bounds = (0, sheet.row_count, 0, sheet.col_count)
                         entry["data"] = [self._grid_data(spreadsheet, sheet, bounds)]
@@ -922,6 +997,8 @@ class SheetsBackend:
                         f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
                         "single cell."
                     )
+        if height and width:
+            self._check_unprotected(spreadsheet, sheet, (r0, r0 + height), (c0, c0 + width))
         return _WritePlan(sheet, r0, c0, values, ref)
 
     def _apply_write(self, spreadsheet: Spreadsheet, plan: _WritePlan, option: str) -> dict[str, Any]:
@@ -1024,6 +1101,8 @@ class SheetsBackend:
         for text in ranges:
             sheet, ref = spreadsheet.ref(text)
             targets.append((sheet, read_bounds(sheet, ref)))
+        for sheet, (r0, r1, c0, c1) in targets:
+            self._check_unprotected(spreadsheet, sheet, (r0, r1), (c0, c1))
         for sheet, bounds in targets:
             sheet.clear_values(*bounds)
         spreadsheet.modified = _now()
@@ -1435,6 +1514,8 @@ class SheetsBackend:
             areas = [(sheet, 0, sheet.row_count, 0, sheet.col_count)]
         else:
             areas = [(sheet, 0, sheet.row_count, 0, sheet.col_count) for sheet in spreadsheet.sheets]
+        for sheet, r0, r1, c0, c1 in areas:
+            self._check_unprotected(spreadsheet, sheet, (r0, r1), (c0, c1))
         flags = 0 if args.get("matchCase") else re.IGNORECASE
         pattern = re.compile(find if args.get("searchByRegex") else re.escape(find), flags)
         entire = bool(args.get("matchEntireCell"))
