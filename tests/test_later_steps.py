@@ -262,7 +262,7 @@ def test_a_tall_sheet_is_read_in_parts_and_the_user_sees_the_same(monkeypatch: p
     """Pending mode's first step reads the whole sheet in parts (each of 7 rows here), keeping whole only
     the rows its job takes: the answers, the statuses and the messages are those of a single read."""
     seen: dict[str, Any] = {}
-    for part_cells in (sheet_module.PART_CELLS, 7 * 8):
+    for part_cells in (sheet_module.PART_CELLS, 7 * 26):  # the grid is 1,000 rows of 26 columns
         monkeypatch.setattr(sheet_module, "PART_CELLS", part_cells)
         for world in make_world(leads(30)):
             _pending_sheet(world)
@@ -279,9 +279,11 @@ def test_a_tall_sheet_is_read_in_parts_and_the_user_sees_the_same(monkeypatch: p
                 reads.asked.clear()
                 ctx = replace(context(world, reads), max_rows=20)
                 read = read_step(job(mode="pending", rows=None), ctx)
-                row_reads = [b for render, blocks in reads.asked for b in blocks if b[1] > 1]
-                assert len(row_reads) >= 2 * 8
-                assert all(r1 - r0 + 1 <= 7 for _, r0, _, r1 in row_reads)
+                shown = [b for render, blocks in reads.asked if render == "FORMATTED_VALUE" for b in blocks]
+                row_reads = [(r0, r1) for _, r0, _, r1 in shown if r1 > 1]
+                # the leads are in rows 2-56 of a 1,000-row grid: parts of 7 rows until the part where
+                # they end (51-57, which Google answers short), then the rest of the grid in one read
+                assert row_reads == [(lo, lo + 6) for lo in range(2, 52, 7)] + [(58, 1000)]
                 # kept whole: only the rows the job takes; of the others, their numbers
                 assert len(read.selection.rows) <= 20
                 assert read.found is not None

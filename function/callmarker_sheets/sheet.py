@@ -27,9 +27,9 @@ import hashlib
 import operator
 import re
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -98,8 +98,6 @@ MAX_URL_BYTES = 8000
 #: part let go before the next but one is asked for: the function's memory stays bounded however tall
 #: the sheet, where one read of 100,000 rows of 20 columns held some 350 MB.
 PART_CELLS = 1_000_000
-#: Parts of a tall sheet asked for while the function looks at the one before them.
-PARTS_AHEAD = 1
 #: A request started before the step's deadline may end at most this long after it, so that a step
 #: answers within the add-in's reach (45 s of budget + 10 s, under Apps Script's ~60 s UrlFetch limit).
 LATE_REQUEST_S = 10.0
@@ -913,6 +911,8 @@ class Selection:
     #: cells are those columns' alone. Rows whose key cells are all blank are left out.
     keys: tuple[SheetRow, ...] = ()
     key_columns: tuple[int, ...] = ()
+    #: The last row Google answered for (below it, the rows asked for hold nothing); 0 for none.
+    answered_through: int = 0
 
     #: Indexes of the user's columns: every header column that is not a status column.
     data_columns: tuple[int, ...] = field(init=False, default=())
@@ -955,6 +955,7 @@ class Selection:
             used_width=max(self.used_width, later.used_width),
             keys=self.keys + later.keys,
             key_columns=self.key_columns or later.key_columns,
+            answered_through=max(self.answered_through, later.answered_through),
         )
 
     def user_values(self, row: SheetRow) -> tuple[str, ...]:
@@ -1117,9 +1118,8 @@ class Sheet:
     ) -> Iterator[Selection]:
         """The rows of ``intervals`` as :meth:`read` gives them, in parts of at most ``part_cells`` cells
         of the grid (each part with the header row; the parts of one interval as even as can be), in
-        sheet order. While the caller looks at one part, the next :data:`PARTS_AHEAD` are asked for, so
-        that Google's work, the wait and the function's overlap; no more than that many parts and one
-        are held at once."""
+        sheet order. While the caller looks at one part, the next is asked for, so that Google's work,
+        the wait and the function's overlap; no more than two parts are held at once."""
         info = self.info
         wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
         most = max(1, (part_cells or PART_CELLS) // max(info.column_count, 1))
@@ -1134,14 +1134,19 @@ class Sheet:
         def read(rows: Sequence[tuple[int, int]]) -> Selection:
             return self.read(rows, header_row=header_row, raw_columns=raw_columns)
 
-        with ThreadPoolExecutor(max_workers=PARTS_AHEAD) as ahead:
-            coming = deque(ahead.submit(read, rows) for rows in parts[:PARTS_AHEAD])
-            rest = iter(parts[PARTS_AHEAD:])
-            while coming:
-                part = coming.popleft().result()
-                following = next(rest, None)
-                if following is not None:
-                    coming.append(ahead.submit(read, following))
+        # A grid is often far taller than its data: once Google answers a part short (its data ends
+        # there), the rest of the grid is asked for in one read, not in parts that would come back empty.
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            coming: Future[Selection] | None = ahead.submit(read, parts[0])
+            asked, rest = parts[0], parts[1:]
+            while coming is not None:
+                part = coming.result()
+                coming = None
+                if rest:
+                    if part.answered_through < asked[-1][1]:
+                        rest = [tuple(interval for later in rest for interval in later)]
+                    asked, rest = rest[0], rest[1:]
+                    coming = ahead.submit(read, asked)
                 yield part
                 del part
 
@@ -1212,7 +1217,10 @@ class Sheet:
         shown_rows: list[tuple[int, int, int, tuple[str, ...]]] = []  # (row, span, offset, cells to n)
         empty: list[int] = []
         previous: dict[int, PreviousStatus] = {}
+        answered_through = 0
         for s, ((lo, hi), shown) in enumerate(zip(spans, formatted[1 : 1 + len(spans)], strict=True)):
+            if shown:
+                answered_through = max(answered_through, lo + min(len(shown), hi - lo + 1) - 1)
             for offset in range(min(hi - lo + 1, len(shown))):
                 number = lo + offset
                 if number not in selected:
@@ -1290,6 +1298,7 @@ class Sheet:
             previous=previous,
             used_width=used_width,
             keys=key_rows,
+            answered_through=answered_through,
             key_columns=tuple(c for c0, c1 in key_runs for c in range(c0, c1 + 1)),
         )
 
