@@ -136,6 +136,13 @@ CASES: dict[str, Case] = {
             title="50,000 rows, CallMarker slow enough for two steps: the step after a full one",
         ),
         Case("profile", 50_000, profiled=True, title="50,000 selected rows, profiled"),
+        Case(
+            "profile_pending",
+            100_000,
+            "pending",
+            profiled=True,
+            title="Upload all pending rows over a 100,000-row sheet, profiled",
+        ),
     )
 }
 #: The cases users meet as they are: the goals on the ratio to the floor, CPU and the naive way are theirs.
@@ -803,6 +810,11 @@ def _extras(
         profile = results["profile"]
         same = results.get("50k") if profile["rows"] == 50_000 else results.get("10k")
         extras["breakdown"] = print_breakdown(profile["profile"], profile["rows"], same, profile["seconds"])
+    if "profile_pending" in results:
+        profile = results["profile_pending"]
+        extras["breakdown_pending"] = print_breakdown(
+            profile["profile"], profile["rows"], results.get("100k_pending"), profile["seconds"]
+        )
     if "multi_step" in results:
         print(f"\n== {CASES['multi_step'].title} ==")
         extras["multi_step"] = multi_step_figures(results["multi_step"])
