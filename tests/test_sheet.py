@@ -358,6 +358,59 @@ def test_a_second_read_sees_the_previous_status_for_pending_mode(app: SheetsApp,
     assert second.fingerprint(second.rows[0]) == first.fingerprint(first.rows[0])
 
 
+@pytest.mark.parametrize("raw_columns", [None, (1, 2)], ids=["every column raw", "some columns raw"])
+def test_rows_not_kept_whole_are_read_as_narrowing_would_keep_them(
+    app: SheetsApp, client: Any, raw_columns: tuple[int, ...] | None
+) -> None:
+    values: list[list[Any]] = [["שם", "טלפון", "תאריך", "סכום"]]
+    for i in range(1, 13):
+        phone = "" if i == 5 else f"'054700{i:04d}" if i % 3 else f"54700{i:04d}"
+        values.append([f"לקוח {i}", phone, f"2024-05-{i:02d}", str(i * 1000)])
+    values.append(["", "", "", ""])
+    sid = new_spreadsheet(app, values, value_input="USER_ENTERED")
+    sheet = Sheet.open(client, sid, 0)
+    first = sheet.read([(2, 14)], raw_columns=raw_columns)
+    sheet.write(first, statuses_for(first)[:6], key_column=1)
+
+    kept = {3, 8, 9, 12}
+    asked: list[Selection] = []
+
+    def whole(shown: Selection) -> set[int]:
+        asked.append(shown)
+        return kept
+
+    at_once = sheet.read([(2, 14)], raw_columns=raw_columns, whole=whole, key_columns=(1,))
+    everything = sheet.read([(2, 14)], raw_columns=raw_columns)
+    narrowed = everything.narrowed(kept, (1,))
+
+    # what `whole` was shown: every row with anything in it, as the user sees it, with its status
+    (shown,) = asked
+    assert [row.formatted for row in shown.rows] == [row.formatted for row in everything.rows]
+    assert shown.previous == everything.previous
+    # and what was kept: the same as narrowing a whole read, raw values included
+    assert at_once.rows == narrowed.rows
+    assert at_once.keys == narrowed.keys
+    assert at_once.previous == narrowed.previous
+    assert at_once.key_columns == narrowed.key_columns == (1,)
+    assert at_once.empty_rows == everything.empty_rows == (14,)
+    assert 6 not in {row.number for row in at_once.keys}, "a row with a blank key cell holds no number"
+    assert any(row.raw[0] != row.formatted[0] for row in at_once.keys), "a number typed without its 0"
+
+
+def test_narrowing_keeps_the_rows_already_read_by_their_keys_in_sheet_order(
+    app: SheetsApp, client: Any
+) -> None:
+    sid = new_spreadsheet(app, [HEADERS] + [lead(i) for i in range(1, 9)])
+    sheet = Sheet.open(client, sid, 0)
+    part = sheet.read([(2, 9)], whole=lambda shown: {3, 4, 5, 7}, key_columns=(1,))
+    assert [row.number for row in part.keys] == [2, 6, 8, 9]
+
+    narrowed = part.narrowed({4, 7}, (1,))
+    assert [row.number for row in narrowed.rows] == [4, 7]
+    assert [row.number for row in narrowed.keys] == [2, 3, 5, 6, 8, 9]
+    assert all(row.formatted == (lead(row.number - 1)[1],) for row in narrowed.keys)
+
+
 def test_statuses_follow_their_rows_when_the_sheet_is_sorted(app: SheetsApp, client: Any) -> None:
     sid = new_spreadsheet(app, [HEADERS] + [lead(i) for i in range(1, 9)])
     sheet = Sheet.open(client, sid, 0)

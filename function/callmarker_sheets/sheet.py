@@ -590,6 +590,35 @@ def _key_rows(
     return tuple(key_rows)
 
 
+def _number(row: SheetRow) -> int:
+    return row.number
+
+
+def _raw_cell(
+    blocks: Sequence[list[list[Any]]],
+    runs: Sequence[tuple[int, int]],
+    at: tuple[int, int, int],
+    shown: str,
+    *,
+    whole_raw: bool,
+) -> object:
+    """The raw value of one cell as :meth:`Sheet.read` keeps it (what it shows where its column is not
+    read raw, or where the raw value equals it), from the raw answer's blocks; ``at``: the cell's span
+    (of the rows asked for), its row's offset in it, and its column."""
+    span, offset, column = at
+    if whole_raw:
+        block = blocks[span] if span < len(blocks) else []
+        values = block[offset] if offset < len(block) else []
+        value = values[column] if column < len(values) else ""
+        return _shared(shown, value)
+    for i, (c0, c1) in enumerate(runs):
+        if c0 <= column <= c1:
+            block = blocks[span * len(runs) + i]
+            values = block[offset] if offset < len(block) else []
+            return _shared(shown, values[column - c0]) if column - c0 < len(values) else shown
+    return shown
+
+
 def _picker(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """The cells of ``columns`` of a row, as a tuple (operator.itemgetter, always a tuple)."""
     if not columns:
@@ -916,17 +945,20 @@ class Selection:
 
     #: Indexes of the user's columns: every header column that is not a status column.
     data_columns: tuple[int, ...] = field(init=False, default=())
+    _user_cells: Callable[[Sequence[str]], tuple[str, ...]] = field(
+        init=False, default=_picker(()), repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         status = set(self.status_columns.values())
         # worked out once: every row's fingerprint needs it
-        object.__setattr__(
-            self, "data_columns", tuple(i for i in range(len(self.headers)) if i not in status)
-        )
+        data_columns = tuple(i for i in range(len(self.headers)) if i not in status)
+        object.__setattr__(self, "data_columns", data_columns)
+        object.__setattr__(self, "_user_cells", _picker(data_columns))
 
     def narrowed(self, rows: Collection[int], key_columns: Sequence[int]) -> Selection:
         """The same selection with only ``rows`` whole: of every other row, only its ``key_columns``
-        (``keys``; rows whose key cells are all blank left out)."""
+        (``keys``, with those already there; rows whose key cells are all blank left out)."""
         columns = tuple(c for c in key_columns if c < len(self.headers))
         pick = _picker(columns)
         keys = tuple(
@@ -936,6 +968,8 @@ class Selection:
             for shown in (pick(row.formatted),)
             if any(cell.strip() for cell in shown)
         )
+        if self.keys:  # rows already read by their key cells alone stay, in sheet order
+            keys = tuple(sorted((*self.keys, *keys), key=_number))
         return replace(
             self,
             rows=tuple(row for row in self.rows if row.number in rows),
@@ -960,8 +994,7 @@ class Selection:
 
     def user_values(self, row: SheetRow) -> tuple[str, ...]:
         """The formatted values of a row's user columns (status columns left out)."""
-        formatted = row.formatted
-        return tuple(formatted[i] for i in self.data_columns)
+        return self._user_cells(row.formatted)
 
     def fingerprint(self, row: SheetRow) -> str:
         """:func:`row_fingerprint` of the row's user columns."""
@@ -1115,11 +1148,14 @@ class Sheet:
         header_row: int = 1,
         raw_columns: Collection[int] | None = None,
         part_cells: int | None = None,
+        whole: Callable[[Selection], Collection[int]] | None = None,
+        key_columns: Sequence[int] = (),
     ) -> Iterator[Selection]:
-        """The rows of ``intervals`` as :meth:`read` gives them, in parts of at most ``part_cells`` cells
-        of the grid (each part with the header row; the parts of one interval as even as can be), in
-        sheet order. While the caller looks at one part, the next is asked for, so that Google's work,
-        the wait and the function's overlap; no more than two parts are held at once."""
+        """The rows of ``intervals`` as :meth:`read` gives them (``whole`` and ``key_columns`` as there),
+        in parts of at most ``part_cells`` cells of the grid (each part with the header row; the parts of
+        one interval as even as can be), in sheet order. While the caller looks at one part, the next is
+        asked for, so that Google's work, the wait and the function's overlap; no more than two parts are
+        held at once."""
         info = self.info
         wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
         most = max(1, (part_cells or PART_CELLS) // max(info.column_count, 1))
@@ -1127,12 +1163,15 @@ class Sheet:
         for first, last in wanted:
             size = -(-(last - first + 1) // -(-(last - first + 1) // most))  # even parts of at most `most`
             parts += [((lo, min(last, lo + size - 1)),) for lo in range(first, last + 1, size)]
-        if not parts:
-            yield self.read((), header_row=header_row, raw_columns=raw_columns)
-            return
 
         def read(rows: Sequence[tuple[int, int]]) -> Selection:
-            return self.read(rows, header_row=header_row, raw_columns=raw_columns)
+            return self.read(
+                rows, header_row=header_row, raw_columns=raw_columns, whole=whole, key_columns=key_columns
+            )
+
+        if not parts:
+            yield read(())
+            return
 
         # A grid is often far taller than its data: once Google answers a part short (its data ends
         # there), the rest of the grid is asked for in one read, not in parts that would come back empty.
@@ -1158,6 +1197,7 @@ class Sheet:
         raw_columns: Collection[int] | None = None,
         keys: Sequence[tuple[int, int]] = (),
         key_columns: Sequence[int] = (),
+        whole: Callable[[Selection], Collection[int]] | None = None,
     ) -> Selection:
         """The header row and the selected rows (inclusive sheet row intervals), in two calls made at once:
         what the user sees, and the raw values.
@@ -1167,7 +1207,9 @@ class Sheet:
         raw values are what the cells show, except where a cell shows a number in scientific notation
         (its digits are then asked for, in one more call). ``keys`` are more rows, of which only
         ``key_columns`` are read (``Selection.keys``): a step that acts on some rows reads no more of
-        the others than it needs.
+        the others than it needs. ``whole`` (pure) is given the rows as shown (their raw values not read
+        yet) and answers which of them are kept whole; of the others only ``key_columns`` are kept, as
+        ``Selection.narrowed`` keeps them, and their raw values are not looked at.
         """
         info = self.info
         self._check_header_row(header_row)
@@ -1211,6 +1253,7 @@ class Sheet:
         n = len(headers)
         used_width = len(headers)
         status_at = [status_columns.get(name, -1) for name in STATUS_COLUMNS] if status_columns else []
+        status_cells = _picker(status_at) if status_at and min(status_at) >= 0 else None
 
         # What the rows show, first.
         selected = {row for lo, hi in wanted for row in range(lo, hi + 1)}
@@ -1241,7 +1284,11 @@ class Sheet:
                 padded = tuple(cells[:n]) if len(cells) >= n else (*cells, *[""] * (n - len(cells)))
                 shown_rows.append((number, s, offset, padded))
                 if status_at:
-                    status, message, time, fingerprint = (padded[i] if i >= 0 else "" for i in status_at)
+                    status, message, time, fingerprint = (
+                        status_cells(padded)
+                        if status_cells is not None
+                        else (padded[i] if i >= 0 else "" for i in status_at)
+                    )
                     if status or message or time or fingerprint:
                         previous[number] = PreviousStatus(status, message, time, fingerprint)
             for offset in range(len(shown), hi - lo + 1):
@@ -1250,14 +1297,45 @@ class Sheet:
         empty.sort()
         key_shown = formatted[1 + len(spans) :]
         del formatted
+        whole_raw = raw_columns is None
+        kept: Collection[int] | None = None
+        # A key cell shown in scientific notation may need its digits asked for: then every row is whole.
+        if whole is not None and (whole_raw or not scientific or set(key_columns) <= set(raw_columns or ())):
+            # the rows as shown, their shown values standing in for the raw ones (not read yet)
+            as_shown = tuple(SheetRow(number, padded, padded) for number, _, _, padded in shown_rows)
+            kept = set(
+                whole(
+                    Selection(
+                        info=info,
+                        header_row=header_row,
+                        headers=headers,
+                        status_columns=status_columns,
+                        rows=as_shown,
+                        empty_rows=(),
+                        previous=previous,
+                    )
+                )
+            )
+            del as_shown
+        picked = tuple(c for c in key_columns if c < n)
 
         # Then their raw values: a raw value equal to what is shown (most text) shares its string.
         raw = self._values(raw_answer, raw_ranges + key_ranges) if raw_answer is not None else []
         del raw_answer
         raw_blocks = raw[: len(raw_ranges)]
-        whole_raw = raw_columns is None
         rows: list[SheetRow] = []
+        left: list[SheetRow] = []
         for number, s, offset, padded in shown_rows:
+            if kept is not None and number not in kept:
+                # not kept whole: its key cells alone, as Selection.narrowed keeps them
+                key_cells = tuple(padded[c] for c in picked)
+                if any(cell.strip() for cell in key_cells):
+                    values = tuple(
+                        _raw_cell(raw_blocks, raw_runs, (s, offset, c), padded[c], whole_raw=whole_raw)
+                        for c in picked
+                    )
+                    left.append(SheetRow(number, key_cells, values))
+                continue
             if not raw_runs:
                 rows.append(SheetRow(number, padded, padded))
                 continue
@@ -1288,6 +1366,9 @@ class Sheet:
         key_rows = (
             _key_rows(key_wanted, key_span, key_runs, key_shown, raw[len(raw_ranges) :]) if key_span else ()
         )
+        if kept is not None:
+            previous = {number: p for number, p in previous.items() if number in kept}
+            key_rows = tuple(sorted((*key_rows, *left), key=_number)) if key_rows else tuple(left)
         return Selection(
             info=info,
             header_row=header_row,
@@ -1299,7 +1380,9 @@ class Sheet:
             used_width=used_width,
             keys=key_rows,
             answered_through=answered_through,
-            key_columns=tuple(c for c0, c1 in key_runs for c in range(c0, c1 + 1)),
+            key_columns=picked
+            if kept is not None
+            else tuple(c for c0, c1 in key_runs for c in range(c0, c1 + 1)),
         )
 
     def _with_digits(

@@ -478,14 +478,23 @@ def _read_pending(
     raw, keys = columns
     joined: Selection | None = None
     settled = pending = 0
-    for part in ctx.sheet.read_parts(wanted, header_row=job.header_row, raw_columns=raw):
+
+    def taken(shown: Selection) -> list[int]:
+        nonlocal settled
+        take, left_alone = pending_rows(shown)
+        settled += left_alone
+        return take
+
+    parts = ctx.sheet.read_parts(
+        wanted, header_row=job.header_row, raw_columns=raw, whole=taken, key_columns=keys
+    )
+    for part in parts:
         if joined is not None and part.headers != joined.headers:
             return None
-        take, left_alone = pending_rows(part)
+        take = [row.number for row in part.rows]
         kept = set(take[: max(0, ctx.max_rows - pending)])
-        settled += left_alone
         pending += len(take)
-        narrow = part.narrowed(kept, keys)
+        narrow = part.narrowed(kept, keys) if len(kept) < len(take) else part
         joined = narrow if joined is None else joined.joined(narrow)
     if joined is None:
         return None
