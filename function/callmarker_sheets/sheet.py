@@ -509,12 +509,18 @@ def row_fingerprint(values: Sequence[str]) -> str:
 
     Pending mode compares it with the one written at upload time to tell an edited row.
     """
-    cells = [v if type(v) is str else str(v) for v in values]
-    while cells and not cells[-1].strip():
-        cells.pop()
+    return _text_fingerprint([v if type(v) is str else str(v) for v in values])
+
+
+def _text_fingerprint(cells: Sequence[str]) -> str:
+    """:func:`row_fingerprint` of cells that are text already."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
     # orjson writes the same bytes as json.dumps(cells, ensure_ascii=False, separators=(",", ":")) did
-    # when the fingerprints already in sheets were made (tests/test_sheet_pure.py holds it to that).
-    return hashlib.sha256(orjson.dumps(cells)).hexdigest()[:16]
+    # when the fingerprints already in sheets were made (tests/test_sheet_pure.py holds it to that); a
+    # tuple as a list.
+    return hashlib.sha256(orjson.dumps(cells[:end] if end < len(cells) else cells)).hexdigest()[:16]
 
 
 def batch_get_url_bytes(spreadsheet_id: str, ranges: Sequence[str], params: Mapping[str, str]) -> int:
@@ -998,7 +1004,7 @@ class Selection:
 
     def fingerprint(self, row: SheetRow) -> str:
         """:func:`row_fingerprint` of the row's user columns."""
-        return row_fingerprint(self.user_values(row))
+        return _text_fingerprint(self._user_cells(row.formatted))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1256,7 +1262,10 @@ class Sheet:
         status_cells = _picker(status_at) if status_at and min(status_at) >= 0 else None
 
         # What the rows show, first.
-        selected = {row for lo, hi in wanted for row in range(lo, hi + 1)}
+        # every row of a span is selected, unless the spans were merged into one (gaps read, not kept)
+        selected = None if spans is wanted else {row for lo, hi in wanted for row in range(lo, hi + 1)}
+        user_columns = [i for i in range(n) if i not in status_indexes]
+        first_user = user_columns[0] if user_columns else n
         shown_rows: list[tuple[int, int, int, tuple[str, ...]]] = []  # (row, span, offset, cells to n)
         empty: list[int] = []
         previous: dict[int, PreviousStatus] = {}
@@ -1266,7 +1275,7 @@ class Sheet:
                 answered_through = max(answered_through, lo + min(len(shown), hi - lo + 1) - 1)
             for offset in range(min(hi - lo + 1, len(shown))):
                 number = lo + offset
-                if number not in selected:
+                if selected is not None and number not in selected:
                     continue
                 cells = list(map(str, shown[offset]))
                 shown[offset] = []
@@ -1274,10 +1283,12 @@ class Sheet:
                 while used and not cells[used - 1].strip():
                     used -= 1
                 used_width = max(used_width, used)
-                # the last cell with anything in it is the user's, or else every user cell is looked at
+                # the last cell with anything in it is the user's, or else the user's cells are looked at
+                # (the first of them most often holds something)
                 if not used or (
                     used - 1 in status_indexes
-                    and not any(c.strip() for i, c in enumerate(cells[:used]) if i not in status_indexes)
+                    and not (first_user < used and cells[first_user].strip())
+                    and not any(cells[i].strip() for i in user_columns if i < used)
                 ):
                     empty.append(number)
                     continue
@@ -1292,7 +1303,7 @@ class Sheet:
                     if status or message or time or fingerprint:
                         previous[number] = PreviousStatus(status, message, time, fingerprint)
             for offset in range(len(shown), hi - lo + 1):
-                if lo + offset in selected:
+                if selected is None or lo + offset in selected:
                     empty.append(lo + offset)  # past the last row Google answered: nothing in it
         empty.sort()
         key_shown = formatted[1 + len(spans) :]
