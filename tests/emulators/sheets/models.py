@@ -26,6 +26,7 @@ from .cells import (
     locale_rules,
     raw_input,
     render,
+    renderer,
     user_entered,
     value_of,
 )
@@ -1664,16 +1665,13 @@ def _read(
     last = 0
     data = sheet.data
     stop = min(r1, len(data))
+    one = renderer(value_option, datetime_option, rules)
     for r in range(r0, stop):
         row = data[r]
         if not row:
             out.append([])
             continue
-        cells = row[c0:c1]
-        values = [
-            v if type(v) is str else "" if v is None else render(v, value_option, datetime_option, rules)
-            for v in cells
-        ]
+        values = [v if type(v) is str else "" if v is None else one(v) for v in row[c0:c1]]
         while values and (values[-1] == "" or values[-1] is None):
             values.pop()
         if None in values:
