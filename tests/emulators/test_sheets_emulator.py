@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +17,7 @@ from google.oauth2.credentials import Credentials
 from gspread.utils import ValueInputOption, ValueRenderOption
 
 from tests.emulators.sheets import SheetsApp, create_app
+from tests.emulators.sheets.responses import _dumps
 from tests.emulators.wsgi_requests import WSGIAdapter
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
@@ -654,3 +657,19 @@ def test_conditional_format_rules_and_filter_views_are_kept_and_answered_as_goog
         0
     ]
     assert (len(after["conditionalFormats"]), len(after["filterViews"])) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"values": [["שלום", 1, 1.5, 1e16, -0.0, True, ""]], "range": "Sheet1!A1"},
+        {"values": [[math.nan, math.inf, -math.inf]]},
+        {"none": None, "text": "null"},
+        {1: "a key that is not a string"},
+        {"big": 2**70},
+    ],
+)
+def test_answers_are_the_json_that_json_dumps_writes(body: dict[object, object]) -> None:
+    expected = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    # repr: NaN written as null would read back as None, 1e16 as 1e+16 reads back alike
+    assert repr(json.loads(_dumps(body))) == repr(json.loads(expected))
