@@ -388,6 +388,46 @@ def test_sheet_batch_update_is_atomic(new_sheet: Callable[..., gspread.Spreadshe
     assert [ws.title for ws in spreadsheet.worksheets()] == ["Sheet1"]
 
 
+def test_a_failed_batch_leaves_every_cell_as_it_was(new_sheet: Callable[..., gspread.Spreadsheet]) -> None:
+    spreadsheet = new_sheet()
+    ws = spreadsheet.sheet1
+    ws.update([["b", "x", "1"], ["a", "y", "2"], ["c", "z", "3"]], "A1")
+    before = ws.get_all_values()
+    grid = {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 3}
+    value = {"userEnteredValue": {"stringValue": "r"}}
+    columns = {"sheetId": 0, "dimension": "COLUMNS"}
+    changes: list[dict[str, object]] = [
+        {"findReplace": {"find": "x", "replacement": "X", "range": grid}},
+        {"repeatCell": {"range": {**grid, "endRowIndex": 1}, "cell": value, "fields": "userEnteredValue"}},
+        {
+            "updateCells": {
+                "start": {"sheetId": 0, "rowIndex": 2, "columnIndex": 0},
+                "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}]}],
+                "fields": "userEnteredValue",
+            }
+        },
+        {"sortRange": {"range": grid, "sortSpecs": [{"dimensionIndex": 0}]}},
+        {"insertDimension": {"range": {**columns, "startIndex": 1, "endIndex": 2}}},
+        {"deleteDimension": {"range": {**columns, "startIndex": 0, "endIndex": 1}}},
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": 0, "gridProperties": {"columnCount": 1}},
+                "fields": "gridProperties.columnCount",
+            }
+        },
+    ]
+    unknown_sheet = {"deleteSheet": {"sheetId": 12345}}
+    for batch in [*([change] for change in changes), changes]:
+        api_error(lambda: spreadsheet.batch_update({"requests": [*batch, unknown_sheet]}))  # noqa: B023
+        assert ws.get_all_values() == before
+        grid_properties = spreadsheet.fetch_sheet_metadata()["sheets"][0]["properties"]["gridProperties"]
+        assert grid_properties["columnCount"] == 26
+    # What a batch changed stays changed when a later one fails.
+    spreadsheet.batch_update({"requests": changes[:1]})
+    api_error(lambda: spreadsheet.batch_update({"requests": [*changes[1:], unknown_sheet]}))
+    assert ws.get_all_values() == [["b", "X", "1"], ["a", "y", "2"], ["c", "z", "3"]]
+
+
 def test_notes_and_formats_come_back_through_fields(new_sheet: Callable[..., gspread.Spreadsheet]) -> None:
     spreadsheet = new_sheet()
     ws = spreadsheet.sheet1

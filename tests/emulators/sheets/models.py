@@ -225,6 +225,10 @@ class Sheet:
         self.filter_views: list[dict[str, Any]] = []
         # ProtectedRange objects, as stored (requestingUserCanEdit is worked out for each caller).
         self.protected_ranges: list[dict[str, Any]] = []
+        # While a snapshot may still be restored: the rows it holds, which `data` shares until one of
+        # them is about to change (it is copied first: `_own`), and their ids, worked out when needed.
+        self._saved_rows: list[list[Stored] | None] | None = None
+        self._shared: set[int] | None = None
 
     def properties(self, index: int) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -249,13 +253,32 @@ class Sheet:
         return found
 
     def snapshot(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if k != "data"}
-        state = copy.deepcopy(state)
-        state["data"] = [row[:] if row is not None else None for row in self.data]
+        """The sheet's state, for `restore`. Its rows are not copied now: the sheet copies a row before
+        it first changes it, until `release` (copy on write), so a snapshot costs little whatever the
+        sheet holds, and a row changed later is copied once."""
+        state = copy.deepcopy({k: v for k, v in vars(self).items() if k not in _UNSAVED})
+        state["data"] = self._saved_rows = self.data
+        self.data = list(self.data)
+        self._shared = None
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
+        self.release()
+
+    def release(self) -> None:
+        """No snapshot will be restored: rows are changed in place again."""
+        self._saved_rows = self._shared = None
+
+    def _own(self, r: int, row: list[Stored]) -> list[Stored]:
+        """Row `r` (which is `row`), safe to change in place: a copy of it when a snapshot holds it."""
+        if self._saved_rows is None:
+            return row
+        if self._shared is None:
+            self._shared = {id(saved) for saved in self._saved_rows if saved is not None}
+        if id(row) in self._shared:
+            row = self.data[r] = row[:]  # the snapshot keeps the original alive: its id stays its own
+        return row
 
     # -- cells
 
@@ -279,7 +302,10 @@ class Sheet:
         if c >= len(row):
             if entry is None:
                 return
+            row = self._own(r, row)
             row.extend([None] * (c + 1 - len(row)))
+        else:
+            row = self._own(r, row)
         row[c] = entry
 
     def put_row(self, r: int, c0: int, entries: list[Stored | object]) -> None:
@@ -290,6 +316,8 @@ class Sheet:
         row = self.data[r]
         if row is None:
             row = self.data[r] = []
+        elif self._saved_rows is not None:
+            row = self._own(r, row)
         if len(row) < end:
             row.extend([None] * (end - len(row)))
         if SKIP in entries:
@@ -302,8 +330,9 @@ class Sheet:
     def clear_values(self, r0: int, r1: int, c0: int, c1: int) -> None:
         for r in range(r0, min(r1, len(self.data))):
             row = self.data[r]
-            if row is None:
+            if row is None or c0 >= min(c1, len(row)):
                 continue
+            row = self._own(r, row)
             for c in range(c0, min(c1, len(row))):
                 entry = row[c]
                 if isinstance(entry, Cell):
@@ -329,9 +358,9 @@ class Sheet:
             self.row_count += n
             self.row_meta = {(i + n if i >= start else i): m for i, m in self.row_meta.items()}
         else:
-            for row in self.data:
+            for r, row in enumerate(self.data):
                 if row is not None and start < len(row):
-                    row[start:start] = [None] * n
+                    self._own(r, row)[start:start] = [None] * n
             self.col_count += n
             self.col_meta = {(i + n if i >= start else i): m for i, m in self.col_meta.items()}
 
@@ -344,9 +373,9 @@ class Sheet:
                 (i - n if i >= end else i): m for i, m in self.row_meta.items() if not start <= i < end
             }
         else:
-            for row in self.data:
-                if row is not None:
-                    del row[start:end]
+            for r, row in enumerate(self.data):
+                if row is not None and start < len(row):
+                    del self._own(r, row)[start:end]
             self.col_count -= n
             self.col_meta = {
                 (i - n if i >= end else i): m for i, m in self.col_meta.items() if not start <= i < end
@@ -356,13 +385,15 @@ class Sheet:
         if rows < len(self.data):
             del self.data[rows:]
         if cols < self.col_count:
-            for row in self.data:
+            for r, row in enumerate(self.data):
                 if row is not None and len(row) > cols:
-                    del row[cols:]
+                    del self._own(r, row)[cols:]
         self.row_count, self.col_count = rows, cols
 
 
 SKIP = object()  # a null in written values: leave the cell alone
+#: What a snapshot of a sheet leaves out of its deep copy: the rows (shared, copied on write).
+_UNSAVED = frozenset({"data", "_saved_rows", "_shared"})
 
 
 #: Who may do what with a spreadsheet, from least to most.
@@ -1149,6 +1180,9 @@ class SheetsBackend:
                 spreadsheet.title, spreadsheet.locale, spreadsheet.time_zone = title, locale, time_zone
                 spreadsheet.extra = extra
                 raise
+            finally:
+                for sheet in saved[0]:
+                    sheet.release()
             spreadsheet.modified = _now()
             result: dict[str, Any] = {"spreadsheetId": spreadsheet.id, "replies": replies}
             if body.get("includeSpreadsheetInResponse"):
