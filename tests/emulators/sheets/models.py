@@ -959,17 +959,17 @@ class SheetsBackend:
             # Check every entry before writing any, so a bad one leaves the sheet untouched.
             plans = [self._plan_write(spreadsheet, entry.get("range", ""), entry) for entry in data]
             responses = [self._apply_write(spreadsheet, plan, option) for plan in plans]
-            rows: set[tuple[int, int]] = set()
-            cols: set[tuple[int, int]] = set()
+            rows: dict[int, set[int]] = {}  # sheet id -> rows touched
+            cols: dict[int, set[int]] = {}
             for plan in plans:
-                rows.update((plan.sheet.sheet_id, r) for r in plan.rows_touched)
-                cols.update((plan.sheet.sheet_id, c) for c in plan.cols_touched)
+                rows.setdefault(plan.sheet.sheet_id, set()).update(plan.rows_touched)
+                cols.setdefault(plan.sheet.sheet_id, set()).update(plan.cols_touched)
             total_cells = sum(r.get("updatedCells", 0) for r in responses)
             result: dict[str, Any] = {"spreadsheetId": spreadsheet.id}
             if total_cells:
                 result.update(
-                    totalUpdatedRows=len(rows),
-                    totalUpdatedColumns=len(cols),
+                    totalUpdatedRows=sum(map(len, rows.values())),
+                    totalUpdatedColumns=sum(map(len, cols.values())),
                     totalUpdatedCells=total_cells,
                     totalUpdatedSheets=len({p.sheet.sheet_id for p in plans if p.cells}),
                 )
@@ -990,7 +990,7 @@ class SheetsBackend:
     def _plan_write(self, spreadsheet: Spreadsheet, range_text: str, body: dict[str, Any]) -> _WritePlan:
         sheet, ref = spreadsheet.ref(range_text)
         values = body.get("values") or []
-        if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
+        if not isinstance(values, list) or not all(map(list.__instancecheck__, values)):
             raise bad_request("Invalid values: expected a list of lists.")
         major = body.get("majorDimension") or "ROWS"
         _check_option("majorDimension", major, ("ROWS", "COLUMNS"))
@@ -998,10 +998,13 @@ class SheetsBackend:
             values = _transpose_raw(values)
         r0, c0 = ref.start_row or 0, ref.start_col or 0
         height = len(values)
-        width = max((len(row) for row in values), default=0)
-        label = a1.format_range(
-            sheet.title, r0, ref.end_row or r0 + max(height, 1), c0, ref.end_col or c0 + max(width, 1)
-        )
+        width = max(map(len, values), default=0)
+        given = ref
+
+        def label() -> str:
+            end_row, end_col = given.end_row or r0 + max(height, 1), given.end_col or c0 + max(width, 1)
+            return a1.format_range(sheet.title, r0, end_row, c0, end_col)
+
         if (
             ref.end_row is not None
             and ref.end_col is not None
@@ -1010,11 +1013,11 @@ class SheetsBackend:
             ref = a1.RangeRef(ref.title, r0, None, c0, None)  # one cell is an anchor: the values set the size
         if ref.end_row is not None and r0 + height > ref.end_row:
             raise bad_request(
-                f"Requested writing within range [{label}], but tried writing to row [{r0 + height}]"
+                f"Requested writing within range [{label()}], but tried writing to row [{r0 + height}]"
             )
         if ref.end_col is not None and c0 + width > ref.end_col:
             raise bad_request(
-                f"Requested writing within range [{label}], but tried writing to column "
+                f"Requested writing within range [{label()}], but tried writing to column "
                 f"[{a1.column_letters(c0 + width - 1)}]"
             )
         if height and (r0 + height > sheet.row_count or c0 + width > sheet.col_count):
@@ -1023,8 +1026,13 @@ class SheetsBackend:
             raise _grid_error(sheet, r0, c0)
         for row in values:
             for value in row:
-                # Google counts a cell's characters in UTF-16 code units, as its editor does.
-                if isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > MAX_CELL_CHARS:
+                # Google counts a cell's characters in UTF-16 code units, as its editor does: in ASCII
+                # text, one a character, so only other text needs encoding to be counted.
+                if (
+                    isinstance(value, str)
+                    and (len(value) > MAX_CELL_CHARS or not value.isascii())
+                    and len(value.encode("utf-16-le")) // 2 > MAX_CELL_CHARS
+                ):
                     raise bad_request(
                         f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
                         "single cell."
@@ -1036,26 +1044,35 @@ class SheetsBackend:
     def _apply_write(self, spreadsheet: Spreadsheet, plan: _WritePlan, option: str) -> dict[str, Any]:
         sheet, r0, c0 = plan.sheet, plan.r0, plan.c0
         rules = spreadsheet.rules
-        convert = raw_input if option == "RAW" else (lambda v: user_entered(v, rules))
+        raw = option == "RAW"
+        full_widths: set[int] = set()  # of rows with no null: every cell of theirs is written
         for i, row in enumerate(plan.values):
             if not row:
                 continue
             try:
-                if option == "RAW" and all(type(v) is str and v for v in row):
-                    entries: list[Any] = row
+                if raw:  # raw_input keeps text that is not empty as it is
+                    entries = [
+                        v if type(v) is str and v else SKIP if v is None else raw_input(v) for v in row
+                    ]
                 else:
-                    entries = [SKIP if v is None else convert(v) for v in row]
+                    entries = [SKIP if v is None else user_entered(v, rules) for v in row]
             except ValueError as exc:
                 raise bad_request(f"Invalid values[{i}]: {exc}") from None
-            written = [j for j, v in enumerate(row) if v is not None]
-            if not written:
-                continue
+            if None in row:
+                written = [j for j, v in enumerate(row) if v is not None]
+                if not written:
+                    continue
+                plan.cols_touched.update(c0 + j for j in written)
+                plan.cells += len(written)
+            else:
+                full_widths.add(len(row))
+                plan.cells += len(row)
             plan.rows_touched.add(r0 + i)
-            plan.cols_touched.update(c0 + j for j in written)
-            plan.cells += len(written)
             sheet.put_row(r0 + i, c0, entries)
+        for width in full_widths:
+            plan.cols_touched.update(range(c0, c0 + width))
         height = len(plan.values)
-        width = max((len(row) for row in plan.values), default=0)
+        width = max(map(len, plan.values), default=0)
         if height and width:
             updated_range = a1.format_range(sheet.title, r0, r0 + height, c0, c0 + width)
         else:
