@@ -484,7 +484,11 @@ def renderer(value_option: str, datetime_option: str, locale: Locale) -> Callabl
                 return ("TRUE" if value else "FALSE") if formatted else value
             if value_kind is int or value_kind is float:
                 number_format = entry.number_format
-                if formatted or (is_date_format(number_format) and dates_as_text):
+                if formatted:
+                    return number_text(value, number_format)
+                if not dates_as_text and (number_format is None or type(number_format) is dict):
+                    return value if value_kind is int else plain_number(value)
+                if is_date_format(number_format) and dates_as_text:
                     return number_text(value, number_format)
                 return plain_number(value)
         return render(entry, value_option, datetime_option, locale)
