@@ -418,6 +418,8 @@ def render(entry: Stored, value_option: str, datetime_option: str, locale: Local
 
 #: How many renderings of numbers one renderer keeps per number format before it starts afresh.
 _REMEMBERED = 1 << 16
+#: How many number formats one renderer keeps renderings for before it starts afresh.
+_REMEMBERED_FORMATS = 256
 
 
 @functools.lru_cache(maxsize=64)
@@ -454,6 +456,8 @@ def renderer(value_option: str, datetime_option: str, locale: Locale) -> Callabl
         key = (kind, pattern, type(value) is float)
         known = shown.get(key)
         if known is None:
+            if len(shown) >= _REMEMBERED_FORMATS:
+                shown.clear()
             known = shown[key] = {}
         text = known.get(value)
         if text is None:
