@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +17,7 @@ from google.oauth2.credentials import Credentials
 from gspread.utils import ValueInputOption, ValueRenderOption
 
 from tests.emulators.sheets import SheetsApp, create_app
+from tests.emulators.sheets.responses import _dumps
 from tests.emulators.wsgi_requests import WSGIAdapter
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
@@ -385,6 +388,46 @@ def test_sheet_batch_update_is_atomic(new_sheet: Callable[..., gspread.Spreadshe
     assert [ws.title for ws in spreadsheet.worksheets()] == ["Sheet1"]
 
 
+def test_a_failed_batch_leaves_every_cell_as_it_was(new_sheet: Callable[..., gspread.Spreadsheet]) -> None:
+    spreadsheet = new_sheet()
+    ws = spreadsheet.sheet1
+    ws.update([["b", "x", "1"], ["a", "y", "2"], ["c", "z", "3"]], "A1")
+    before = ws.get_all_values()
+    grid = {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 3}
+    value = {"userEnteredValue": {"stringValue": "r"}}
+    columns = {"sheetId": 0, "dimension": "COLUMNS"}
+    changes: list[dict[str, object]] = [
+        {"findReplace": {"find": "x", "replacement": "X", "range": grid}},
+        {"repeatCell": {"range": {**grid, "endRowIndex": 1}, "cell": value, "fields": "userEnteredValue"}},
+        {
+            "updateCells": {
+                "start": {"sheetId": 0, "rowIndex": 2, "columnIndex": 0},
+                "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}]}],
+                "fields": "userEnteredValue",
+            }
+        },
+        {"sortRange": {"range": grid, "sortSpecs": [{"dimensionIndex": 0}]}},
+        {"insertDimension": {"range": {**columns, "startIndex": 1, "endIndex": 2}}},
+        {"deleteDimension": {"range": {**columns, "startIndex": 0, "endIndex": 1}}},
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": 0, "gridProperties": {"columnCount": 1}},
+                "fields": "gridProperties.columnCount",
+            }
+        },
+    ]
+    unknown_sheet = {"deleteSheet": {"sheetId": 12345}}
+    for batch in [*([change] for change in changes), changes]:
+        api_error(lambda: spreadsheet.batch_update({"requests": [*batch, unknown_sheet]}))  # noqa: B023
+        assert ws.get_all_values() == before
+        grid_properties = spreadsheet.fetch_sheet_metadata()["sheets"][0]["properties"]["gridProperties"]
+        assert grid_properties["columnCount"] == 26
+    # What a batch changed stays changed when a later one fails.
+    spreadsheet.batch_update({"requests": changes[:1]})
+    api_error(lambda: spreadsheet.batch_update({"requests": [*changes[1:], unknown_sheet]}))
+    assert ws.get_all_values() == [["b", "X", "1"], ["a", "y", "2"], ["c", "z", "3"]]
+
+
 def test_notes_and_formats_come_back_through_fields(new_sheet: Callable[..., gspread.Spreadsheet]) -> None:
     spreadsheet = new_sheet()
     ws = spreadsheet.sheet1
@@ -654,3 +697,19 @@ def test_conditional_format_rules_and_filter_views_are_kept_and_answered_as_goog
         0
     ]
     assert (len(after["conditionalFormats"]), len(after["filterViews"])) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"values": [["שלום", 1, 1.5, 1e16, -0.0, True, ""]], "range": "Sheet1!A1"},
+        {"values": [[math.nan, math.inf, -math.inf]]},
+        {"none": None, "text": "null"},
+        {1: "a key that is not a string"},
+        {"big": 2**70},
+    ],
+)
+def test_answers_are_the_json_that_json_dumps_writes(body: dict[object, object]) -> None:
+    expected = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    # repr: NaN written as null would read back as None, 1e16 as 1e+16 reads back alike
+    assert repr(json.loads(_dumps(body))) == repr(json.loads(expected))

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.emulators.sheets import a1
-from tests.emulators.sheets.cells import Cell, format_serial, general_number, locale_rules, user_entered
+from tests.emulators.sheets.cells import (
+    Cell,
+    Stored,
+    format_serial,
+    general_number,
+    locale_rules,
+    render,
+    renderer,
+    user_entered,
+)
 
 TITLES = ["Sheet1", "My sheet", "It's", "D3", "לידים"]
 
@@ -98,3 +110,56 @@ def test_user_entered_stores_odd_text_as_some_cell(text: str) -> None:
         stored = user_entered(text, locale_rules(locale))
         assert stored is None or isinstance(stored, (str, int, float, bool, Cell))
         assert (stored is None) == (text in ("", "'"))
+
+
+NUMBER_FORMATS = [
+    None,
+    {},
+    {"type": "NUMBER"},
+    {"type": "PERCENT", "pattern": "0%"},
+    {"type": "PERCENT", "pattern": "0.00%"},
+    {"type": "CURRENCY", "pattern": '"₪"#,##0.00'},
+    {"type": "DATE", "pattern": "dd/mm/yyyy"},
+    {"type": "DATE_TIME", "pattern": "dd/mm/yyyy h:mm:ss"},
+    {"type": "DATE_TIME", "pattern": "m/d/yyyy h:mm am/pm"},
+    {"type": "TIME", "pattern": "h:mm:ss"},
+    {"type": "TIME", "pattern": "hh:mm {x}"},
+]
+NUMBERS = st.one_of(
+    st.integers(-(10**17), 10**17),
+    st.floats(min_value=-1e6, max_value=3e6),
+    st.sampled_from([0, 0.0, -0.0, 1e15, 1e16, 45000.5, 2**53, math.nan, math.inf, -math.inf]),
+)
+STORED = st.one_of(
+    st.none(),
+    st.text(max_size=3),
+    st.booleans(),
+    NUMBERS,
+    st.builds(
+        Cell,
+        st.one_of(NUMBERS, st.booleans(), st.none(), st.text(max_size=3)),
+        formula=st.sampled_from([None, "=1+1"]),
+        number_format=st.sampled_from(NUMBER_FORMATS),
+    ),
+)
+
+
+@given(st.lists(STORED, max_size=20))
+def test_renderer_answers_as_render_does(entries: list[Stored]) -> None:
+    for locale in ("en_US", "de_DE", "iw_IL"):
+        rules = locale_rules(locale)
+        for value_option in ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"):
+            for datetime_option in ("SERIAL_NUMBER", "FORMATTED_STRING"):
+                one = renderer(value_option, datetime_option, rules)
+                for entry in entries * 2:  # the second time, from what the renderer remembers
+                    expected = _outcome(render, entry, value_option, datetime_option, rules)
+                    assert _outcome(one, entry) == expected
+
+
+def _outcome(function: Callable[..., object], *args: object) -> tuple[str, str]:
+    """What a call gave, told apart by type (1 is not 1.0, nor True) or the exception it raised."""
+    try:
+        got = function(*args)
+    except Exception as exc:  # dates far outside the calendar overflow, in both alike
+        return type(exc).__name__, ""
+    return type(got).__name__, repr(got)

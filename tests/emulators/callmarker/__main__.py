@@ -8,6 +8,7 @@ import json
 from werkzeug.serving import make_server
 
 from tests.emulators.callmarker import create_app
+from tests.emulators.serving import collect_garbage_less_often
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = dict(args.settings)
     settings["tokens"] = [*settings.get("tokens", []), *args.token]
+    collect_garbage_less_often()
     app = create_app(**settings)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"CallMarker emulator ready on http://{args.host}:{server.port}/api/v1", flush=True)

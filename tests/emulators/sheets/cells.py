@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import math
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,7 @@ _DECIMAL_COMMA = {"de", "fr", "es", "it", "pt", "ru", "nl", "pl", "tr", "sv", "d
 _CURRENCY = {"US": "$", "GB": "£", "IL": "₪", "JP": "¥", "IN": "₹", "RU": "₽"}
 
 
+@functools.lru_cache(maxsize=256)
 def locale_rules(name: str) -> Locale:
     """Separators, date order and currency symbol for a Sheets locale name such as 'en_US' or 'he_IL'."""
     language, _, country = name.partition("_")
@@ -325,9 +328,10 @@ def serial_to_datetime(serial: float) -> dt.datetime:
     return dt.datetime.combine(EPOCH, dt.time()) + dt.timedelta(seconds=round(serial * 86400))
 
 
-def format_serial(serial: float, pattern: str) -> str:
-    """A serial number under a date/time pattern such as 'dd/mm/yyyy h:mm:ss'."""
-    when = serial_to_datetime(serial)
+@functools.lru_cache(maxsize=1024)
+def _serial_template(pattern: str) -> tuple[str, bool]:
+    """A date/time pattern as a str.format template over the fields of `_serial_fields`, and whether
+    it shows a 12-hour clock. Worked out once per pattern, not once per cell."""
     tokens = _TOKENS.findall(pattern)
     twelve = any(t.lower() == "am/pm" for t in tokens)
     out = []
@@ -336,29 +340,45 @@ def format_serial(serial: float, pattern: str) -> str:
         after_hour = any(t.lower() in ("h", "hh") for t in tokens[max(0, i - 2) : i])
         before_second = any(t.lower() == "ss" for t in tokens[i + 1 : i + 3])
         if low == "yyyy":
-            out.append(f"{when.year:04d}")
+            out.append("{0:04d}")
         elif low == "yy":
-            out.append(f"{when.year % 100:02d}")
+            out.append("{1:02d}")
         elif low in ("mm", "m") and (after_hour or before_second):
-            out.append(f"{when.minute:02d}" if low == "mm" else str(when.minute))
+            out.append("{6:02d}" if low == "mm" else "{6}")
         elif low == "mm":
-            out.append(f"{when.month:02d}")
+            out.append("{2:02d}")
         elif low == "m":
-            out.append(str(when.month))
+            out.append("{2}")
         elif low == "dd":
-            out.append(f"{when.day:02d}")
+            out.append("{3:02d}")
         elif low == "d":
-            out.append(str(when.day))
+            out.append("{3}")
         elif low in ("hh", "h"):
-            hour = (when.hour % 12 or 12) if twelve else when.hour
-            out.append(f"{hour:02d}" if low == "hh" else str(hour))
+            out.append("{4:02d}" if low == "hh" else "{4}")
         elif low == "ss":
-            out.append(f"{when.second:02d}")
+            out.append("{5:02d}")
         elif low == "am/pm":
-            out.append("AM" if when.hour < 12 else "PM")
+            out.append("{7}")
         else:
-            out.append(token)
-    return "".join(out)
+            out.append(token.replace("{", "{{").replace("}", "}}"))
+    return "".join(out), twelve
+
+
+def format_serial(serial: float, pattern: str) -> str:
+    """A serial number under a date/time pattern such as 'dd/mm/yyyy h:mm:ss'."""
+    when = serial_to_datetime(serial)
+    template, twelve = _serial_template(pattern)
+    hour = when.hour
+    return template.format(
+        when.year,
+        when.year % 100,
+        when.month,
+        when.day,
+        (hour % 12 or 12) if twelve else hour,
+        when.second,
+        when.minute,
+        "AM" if hour < 12 else "PM",
+    )
 
 
 def is_date_format(number_format: dict[str, str] | None) -> bool:
@@ -394,6 +414,90 @@ def render(entry: Stored, value_option: str, datetime_option: str, locale: Local
     if is_date_format(entry.number_format) and datetime_option == "FORMATTED_STRING":
         return format_number(value, entry.number_format, locale)
     return plain_number(value)
+
+
+#: How many renderings of numbers one renderer keeps per number format before it starts afresh.
+_REMEMBERED = 1 << 16
+#: How many number formats one renderer keeps renderings for before it starts afresh.
+_REMEMBERED_FORMATS = 256
+
+
+@functools.lru_cache(maxsize=64)
+def renderer(value_option: str, datetime_option: str, locale: Locale) -> Callable[[Stored], Scalar | None]:
+    """`render` with its options bound, for reading many cells: the same answers, for less work.
+
+    The text of a number under a number format is worked out once per value and remembered by value,
+    never by position, so a cell written later is never answered with a stale rendering. Anything
+    unusual (a type or a number format no API call stores) is answered by `render` itself.
+    """
+    formatted = value_option == "FORMATTED_VALUE"
+    formula = value_option == "FORMULA"
+    dates_as_text = datetime_option == "FORMATTED_STRING"
+    # Dicts of numbers to strings only: the garbage collector never has to look into them.
+    general: dict[float, str] = {}
+    shown: dict[tuple[str | None, str, bool], dict[int | float, str]] = {}
+
+    def general_float(number: float) -> str:
+        text = general.get(number)
+        if text is None:
+            text = general_number(number, locale)
+            if len(general) >= _REMEMBERED:
+                general.clear()
+            general[number] = text
+        return text
+
+    def number_text(value: int | float, number_format: Any) -> str:
+        if type(number_format) is not dict or not value:  # 0 and -0.0 may differ ("0%", "-0%")
+            return format_number(value, number_format, locale)
+        kind = number_format.get("type")
+        pattern = number_format.get("pattern", "")
+        if type(pattern) is not str or (kind is not None and type(kind) is not str):
+            return format_number(value, number_format, locale)
+        key = (kind, pattern, type(value) is float)
+        known = shown.get(key)
+        if known is None:
+            if len(shown) >= _REMEMBERED_FORMATS:
+                shown.clear()
+            known = shown[key] = {}
+        text = known.get(value)
+        if text is None:
+            text = format_number(value, number_format, locale)
+            if len(known) >= _REMEMBERED:
+                known.clear()
+            known[value] = text
+        return text
+
+    def one(entry: Any) -> Any:  # Stored -> Scalar | None, as render
+        kind = type(entry)
+        if kind is str or entry is None:
+            return entry
+        if kind is bool:
+            return ("TRUE" if entry else "FALSE") if formatted else entry
+        if kind is int:
+            return str(entry) if formatted else entry
+        if kind is float:
+            return general_float(entry) if formatted else plain_number(entry)
+        if kind is Cell:
+            if formula and entry.formula is not None:
+                return entry.formula
+            value = entry.value
+            value_kind = type(value)
+            if value is None or value_kind is str:
+                return value
+            if value_kind is bool:
+                return ("TRUE" if value else "FALSE") if formatted else value
+            if value_kind is int or value_kind is float:
+                number_format = entry.number_format
+                if formatted:
+                    return number_text(value, number_format)
+                if not dates_as_text and (number_format is None or type(number_format) is dict):
+                    return value if value_kind is int else plain_number(value)
+                if is_date_format(number_format) and dates_as_text:
+                    return number_text(value, number_format)
+                return plain_number(value)
+        return render(entry, value_option, datetime_option, locale)
+
+    return one
 
 
 def extended_value(value: Scalar, *, from_formula: bool = False) -> dict[str, Any]:

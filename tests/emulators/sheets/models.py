@@ -26,6 +26,7 @@ from .cells import (
     locale_rules,
     raw_input,
     render,
+    renderer,
     user_entered,
     value_of,
 )
@@ -224,6 +225,10 @@ class Sheet:
         self.filter_views: list[dict[str, Any]] = []
         # ProtectedRange objects, as stored (requestingUserCanEdit is worked out for each caller).
         self.protected_ranges: list[dict[str, Any]] = []
+        # While a snapshot may still be restored: the rows it holds, which `data` shares until one of
+        # them is about to change (it is copied first: `_own`), and their ids, worked out when needed.
+        self._saved_rows: list[list[Stored] | None] | None = None
+        self._shared: set[int] | None = None
 
     def properties(self, index: int) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -248,13 +253,32 @@ class Sheet:
         return found
 
     def snapshot(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if k != "data"}
-        state = copy.deepcopy(state)
-        state["data"] = [row[:] if row is not None else None for row in self.data]
+        """The sheet's state, for `restore`. Its rows are not copied now: the sheet copies a row before
+        it first changes it, until `release` (copy on write), so a snapshot costs little whatever the
+        sheet holds, and a row changed later is copied once."""
+        state = copy.deepcopy({k: v for k, v in vars(self).items() if k not in _UNSAVED})
+        state["data"] = self._saved_rows = self.data
+        self.data = list(self.data)
+        self._shared = None
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
+        self.release()
+
+    def release(self) -> None:
+        """No snapshot will be restored: rows are changed in place again."""
+        self._saved_rows = self._shared = None
+
+    def _own(self, r: int, row: list[Stored]) -> list[Stored]:
+        """Row `r` (which is `row`), safe to change in place: a copy of it when a snapshot holds it."""
+        if self._saved_rows is None:
+            return row
+        if self._shared is None:
+            self._shared = {id(saved) for saved in self._saved_rows if saved is not None}
+        if id(row) in self._shared:
+            row = self.data[r] = row[:]  # the snapshot keeps the original alive: its id stays its own
+        return row
 
     # -- cells
 
@@ -278,7 +302,10 @@ class Sheet:
         if c >= len(row):
             if entry is None:
                 return
+            row = self._own(r, row)
             row.extend([None] * (c + 1 - len(row)))
+        else:
+            row = self._own(r, row)
         row[c] = entry
 
     def put_row(self, r: int, c0: int, entries: list[Stored | object]) -> None:
@@ -289,6 +316,8 @@ class Sheet:
         row = self.data[r]
         if row is None:
             row = self.data[r] = []
+        elif self._saved_rows is not None:
+            row = self._own(r, row)
         if len(row) < end:
             row.extend([None] * (end - len(row)))
         if SKIP in entries:
@@ -301,8 +330,9 @@ class Sheet:
     def clear_values(self, r0: int, r1: int, c0: int, c1: int) -> None:
         for r in range(r0, min(r1, len(self.data))):
             row = self.data[r]
-            if row is None:
+            if row is None or c0 >= min(c1, len(row)):
                 continue
+            row = self._own(r, row)
             for c in range(c0, min(c1, len(row))):
                 entry = row[c]
                 if isinstance(entry, Cell):
@@ -328,9 +358,9 @@ class Sheet:
             self.row_count += n
             self.row_meta = {(i + n if i >= start else i): m for i, m in self.row_meta.items()}
         else:
-            for row in self.data:
+            for r, row in enumerate(self.data):
                 if row is not None and start < len(row):
-                    row[start:start] = [None] * n
+                    self._own(r, row)[start:start] = [None] * n
             self.col_count += n
             self.col_meta = {(i + n if i >= start else i): m for i, m in self.col_meta.items()}
 
@@ -343,9 +373,9 @@ class Sheet:
                 (i - n if i >= end else i): m for i, m in self.row_meta.items() if not start <= i < end
             }
         else:
-            for row in self.data:
-                if row is not None:
-                    del row[start:end]
+            for r, row in enumerate(self.data):
+                if row is not None and start < len(row):
+                    del self._own(r, row)[start:end]
             self.col_count -= n
             self.col_meta = {
                 (i - n if i >= end else i): m for i, m in self.col_meta.items() if not start <= i < end
@@ -355,13 +385,15 @@ class Sheet:
         if rows < len(self.data):
             del self.data[rows:]
         if cols < self.col_count:
-            for row in self.data:
+            for r, row in enumerate(self.data):
                 if row is not None and len(row) > cols:
-                    del row[cols:]
+                    del self._own(r, row)[cols:]
         self.row_count, self.col_count = rows, cols
 
 
 SKIP = object()  # a null in written values: leave the cell alone
+#: What a snapshot of a sheet leaves out of its deep copy: the rows (shared, copied on write).
+_UNSAVED = frozenset({"data", "_saved_rows", "_shared"})
 
 
 #: Who may do what with a spreadsheet, from least to most.
@@ -927,17 +959,17 @@ class SheetsBackend:
             # Check every entry before writing any, so a bad one leaves the sheet untouched.
             plans = [self._plan_write(spreadsheet, entry.get("range", ""), entry) for entry in data]
             responses = [self._apply_write(spreadsheet, plan, option) for plan in plans]
-            rows: set[tuple[int, int]] = set()
-            cols: set[tuple[int, int]] = set()
+            rows: dict[int, set[int]] = {}  # sheet id -> rows touched
+            cols: dict[int, set[int]] = {}
             for plan in plans:
-                rows.update((plan.sheet.sheet_id, r) for r in plan.rows_touched)
-                cols.update((plan.sheet.sheet_id, c) for c in plan.cols_touched)
+                rows.setdefault(plan.sheet.sheet_id, set()).update(plan.rows_touched)
+                cols.setdefault(plan.sheet.sheet_id, set()).update(plan.cols_touched)
             total_cells = sum(r.get("updatedCells", 0) for r in responses)
             result: dict[str, Any] = {"spreadsheetId": spreadsheet.id}
             if total_cells:
                 result.update(
-                    totalUpdatedRows=len(rows),
-                    totalUpdatedColumns=len(cols),
+                    totalUpdatedRows=sum(map(len, rows.values())),
+                    totalUpdatedColumns=sum(map(len, cols.values())),
                     totalUpdatedCells=total_cells,
                     totalUpdatedSheets=len({p.sheet.sheet_id for p in plans if p.cells}),
                 )
@@ -958,7 +990,7 @@ class SheetsBackend:
     def _plan_write(self, spreadsheet: Spreadsheet, range_text: str, body: dict[str, Any]) -> _WritePlan:
         sheet, ref = spreadsheet.ref(range_text)
         values = body.get("values") or []
-        if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
+        if not isinstance(values, list) or not all(map(list.__instancecheck__, values)):
             raise bad_request("Invalid values: expected a list of lists.")
         major = body.get("majorDimension") or "ROWS"
         _check_option("majorDimension", major, ("ROWS", "COLUMNS"))
@@ -966,10 +998,13 @@ class SheetsBackend:
             values = _transpose_raw(values)
         r0, c0 = ref.start_row or 0, ref.start_col or 0
         height = len(values)
-        width = max((len(row) for row in values), default=0)
-        label = a1.format_range(
-            sheet.title, r0, ref.end_row or r0 + max(height, 1), c0, ref.end_col or c0 + max(width, 1)
-        )
+        width = max(map(len, values), default=0)
+        given = ref
+
+        def label() -> str:
+            end_row, end_col = given.end_row or r0 + max(height, 1), given.end_col or c0 + max(width, 1)
+            return a1.format_range(sheet.title, r0, end_row, c0, end_col)
+
         if (
             ref.end_row is not None
             and ref.end_col is not None
@@ -978,11 +1013,11 @@ class SheetsBackend:
             ref = a1.RangeRef(ref.title, r0, None, c0, None)  # one cell is an anchor: the values set the size
         if ref.end_row is not None and r0 + height > ref.end_row:
             raise bad_request(
-                f"Requested writing within range [{label}], but tried writing to row [{r0 + height}]"
+                f"Requested writing within range [{label()}], but tried writing to row [{r0 + height}]"
             )
         if ref.end_col is not None and c0 + width > ref.end_col:
             raise bad_request(
-                f"Requested writing within range [{label}], but tried writing to column "
+                f"Requested writing within range [{label()}], but tried writing to column "
                 f"[{a1.column_letters(c0 + width - 1)}]"
             )
         if height and (r0 + height > sheet.row_count or c0 + width > sheet.col_count):
@@ -991,8 +1026,13 @@ class SheetsBackend:
             raise _grid_error(sheet, r0, c0)
         for row in values:
             for value in row:
-                # Google counts a cell's characters in UTF-16 code units, as its editor does.
-                if isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > MAX_CELL_CHARS:
+                # Google counts a cell's characters in UTF-16 code units, as its editor does: in ASCII
+                # text, one a character, so only other text needs encoding to be counted.
+                if (
+                    isinstance(value, str)
+                    and (len(value) > MAX_CELL_CHARS or not value.isascii())
+                    and len(value.encode("utf-16-le")) // 2 > MAX_CELL_CHARS
+                ):
                     raise bad_request(
                         f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
                         "single cell."
@@ -1004,26 +1044,35 @@ class SheetsBackend:
     def _apply_write(self, spreadsheet: Spreadsheet, plan: _WritePlan, option: str) -> dict[str, Any]:
         sheet, r0, c0 = plan.sheet, plan.r0, plan.c0
         rules = spreadsheet.rules
-        convert = raw_input if option == "RAW" else (lambda v: user_entered(v, rules))
+        raw = option == "RAW"
+        full_widths: set[int] = set()  # of rows with no null: every cell of theirs is written
         for i, row in enumerate(plan.values):
             if not row:
                 continue
             try:
-                if option == "RAW" and all(type(v) is str and v for v in row):
-                    entries: list[Any] = row
+                if raw:  # raw_input keeps text that is not empty as it is
+                    entries = [
+                        v if type(v) is str and v else SKIP if v is None else raw_input(v) for v in row
+                    ]
                 else:
-                    entries = [SKIP if v is None else convert(v) for v in row]
+                    entries = [SKIP if v is None else user_entered(v, rules) for v in row]
             except ValueError as exc:
                 raise bad_request(f"Invalid values[{i}]: {exc}") from None
-            written = [j for j, v in enumerate(row) if v is not None]
-            if not written:
-                continue
+            if None in row:
+                written = [j for j, v in enumerate(row) if v is not None]
+                if not written:
+                    continue
+                plan.cols_touched.update(c0 + j for j in written)
+                plan.cells += len(written)
+            else:
+                full_widths.add(len(row))
+                plan.cells += len(row)
             plan.rows_touched.add(r0 + i)
-            plan.cols_touched.update(c0 + j for j in written)
-            plan.cells += len(written)
             sheet.put_row(r0 + i, c0, entries)
+        for width in full_widths:
+            plan.cols_touched.update(range(c0, c0 + width))
         height = len(plan.values)
-        width = max((len(row) for row in plan.values), default=0)
+        width = max(map(len, plan.values), default=0)
         if height and width:
             updated_range = a1.format_range(sheet.title, r0, r0 + height, c0, c0 + width)
         else:
@@ -1148,6 +1197,9 @@ class SheetsBackend:
                 spreadsheet.title, spreadsheet.locale, spreadsheet.time_zone = title, locale, time_zone
                 spreadsheet.extra = extra
                 raise
+            finally:
+                for sheet in saved[0]:
+                    sheet.release()
             spreadsheet.modified = _now()
             result: dict[str, Any] = {"spreadsheetId": spreadsheet.id, "replies": replies}
             if body.get("includeSpreadsheetInResponse"):
@@ -1664,16 +1716,13 @@ def _read(
     last = 0
     data = sheet.data
     stop = min(r1, len(data))
+    one = renderer(value_option, datetime_option, rules)
     for r in range(r0, stop):
         row = data[r]
         if not row:
             out.append([])
             continue
-        cells = row[c0:c1]
-        values = [
-            v if type(v) is str else "" if v is None else render(v, value_option, datetime_option, rules)
-            for v in cells
-        ]
+        values = [v if type(v) is str else "" if v is None else one(v) for v in row[c0:c1]]
         while values and (values[-1] == "" or values[-1] is None):
             values.pop()
         if None in values:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
+import orjson
 from werkzeug.wrappers import Request, Response
 
 from .exceptions import ApiError, bad_request, unauthenticated
@@ -27,8 +28,23 @@ _KIND = "sheets_emulator.kind"
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(data, status=status, headers=headers, content_type="application/json; charset=UTF-8")
+    return Response(
+        _dumps(body), status=status, headers=headers, content_type="application/json; charset=UTF-8"
+    )
+
+
+def _dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON. orjson writes a large answer several times faster than json.dumps, and the
+    same JSON, but for what it writes otherwise or refuses: NaN and infinities (null to orjson, NaN to
+    json), keys that are not strings, integers past 64 bits. Those answers, and any with a null in
+    them (rare in answers), are written by json.dumps as before."""
+    try:
+        data = orjson.dumps(body)
+    except TypeError:  # orjson.JSONEncodeError is one
+        data = b"null"
+    if b"null" in data:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return data
 
 
 def _flag(value: str | None) -> bool:
