@@ -226,35 +226,49 @@ def _counts(words: Mapping[str, int]) -> Counts:
 # --- customers ---------------------------------------------------------------------------------------
 
 
+_NOT_ASCII_DIGITS = re.compile(r"[^0-9]+")
+
+
 def _digits(value: object) -> str:
-    return "".join(ch for ch in str(value) if ch.isdigit())
+    text = str(value)
+    if text.isascii():  # the digits of ASCII text are 0 to 9
+        return _NOT_ASCII_DIGITS.sub("", text)
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 class _Numbers:
     """The request's customers by normalised number: digits, leading zeros dropped, and a country code
-    of one to three digits in front allowed on either side (0547000000 = +972547000000)."""
+    of one to three digits in front allowed on either side (0547000000 = +972547000000). The index is
+    made when an answer first names a number: most answers name none."""
 
     def __init__(self, numbers: Sequence[str]) -> None:
-        self._exact: dict[str, set[int]] = {}
+        self._numbers = numbers
+        self._exact: dict[str, set[int]] | None = None
         self._shorter: dict[str, set[int]] = {}
-        for index, number in enumerate(numbers):
+
+    def _index(self) -> dict[str, set[int]]:
+        exact: dict[str, set[int]] = {}
+        for index, number in enumerate(self._numbers):
             key = _digits(number).lstrip("0")
             if len(key) < 7:
                 continue
-            self._exact.setdefault(key, set()).add(index)
+            exact.setdefault(key, set()).add(index)
             for cut in (1, 2, 3):
                 if len(key) - cut >= 7:
                     self._shorter.setdefault(key[cut:], set()).add(index)
+        self._exact = exact
+        return exact
 
     def find(self, value: object) -> int | None:
         """The index of the one customer ``value`` is the number of; None when none or several."""
+        exact = self._exact if self._exact is not None else self._index()
         key = _digits(value).lstrip("0")
         if len(key) < 7:
             return None
-        found = self._exact.get(key, set()) | self._shorter.get(key, set())
+        found = exact.get(key, set()) | self._shorter.get(key, set())
         for cut in (1, 2, 3):
             if len(key) - cut >= 7:
-                found = found | self._exact.get(key[cut:], set())
+                found = found | exact.get(key[cut:], set())
         return next(iter(found)) if len(found) == 1 else None
 
 

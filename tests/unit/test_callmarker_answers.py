@@ -403,6 +403,7 @@ def test_any_answer_is_read_without_error_and_only_a_success_confirms(body: obje
         (547000000, "0547000000", True),
         ("0547000001", "0547000000", False),
         ("12345", "0000012345", False),  # too short to be anyone's number
+        ("tel: 054\u2011700\u20110000", "+972547000000", True),  # non-breaking hyphens
     ],
 )
 def test_one_number_however_written(one: object, other: str, same: bool) -> None:
