@@ -1118,6 +1118,20 @@ def validate_row(  # noqa: PLR0917 - the row's cells, then how to read them, as 
     return _validator(headers, options, t).validate(row, formatted, raw)[0]
 
 
+def _end(validator: _RowValidator, formatted: Sequence[object], raw: Sequence[object]) -> str | None:
+    """The end by which a row's number is found among other rows: the last digits as written (``tail``),
+    or, written otherwise (words beside it), those of its E.164 form; "" for a row without a valid
+    number, which repeats nothing; None when it cannot be told."""
+    tail = validator.tail(formatted, raw)
+    if tail is not None:
+        return tail
+    key = validator.key(formatted, raw)
+    if key is None:
+        return ""
+    end = key[1][-_TAIL:]
+    return end if len(end) == _TAIL and end.isascii() and end.isdigit() else None
+
+
 def validate_rows(
     rows: Iterable[tuple[int, Sequence[str], Sequence[object]]],
     headers: HeaderMap,
@@ -1146,8 +1160,8 @@ def validate_rows(
     tails: set[str] | None = None
     if waiting is not None:
         rows = list(rows)
-        ends = {validator.tail(formatted, raw) for _, formatted, raw in rows}
-        # a number that cannot be told at a glance: every other row is read
+        ends = {_end(validator, formatted, raw) for _, formatted, raw in rows}
+        # a number whose end cannot be told: every other row is read
         tails = None if None in ends else {end for end in ends if end is not None}
     for row, formatted, raw in rows:
         while waiting is not None and waiting[0] < row:

@@ -1,8 +1,10 @@
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
+from callmarker_sheets import validate as validate_module
 from callmarker_sheets.fields import map_headers
 from callmarker_sheets.model import RequestOptions, RowError, UploadItem
 from callmarker_sheets.validate import JobOptions, check_job_options, day_first, validate_row, validate_rows
@@ -694,6 +696,30 @@ def test_the_jobs_other_rows_are_looked_at_for_their_numbers_only() -> None:
     assert isinstance(seven, list)
     assert [as_shown(e).message for e in seven] == ["Phone: 052-222-2222 is already on row 3"]
     assert isinstance(eight, UploadItem)  # row 9 comes after it: the repeat is row 9's
+
+
+def test_a_row_with_no_valid_number_does_not_make_every_other_rows_number_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    headers = map_headers(["Phone"])
+    read: list[object] = []
+    key = validate_module._RowValidator.key
+
+    def watched(self: Any, formatted: Sequence[object], raw: Sequence[object]) -> Any:
+        read.append(formatted[0])
+        return key(self, formatted, raw)
+
+    monkeypatch.setattr(validate_module._RowValidator, "key", watched)
+    others: list[Row] = [(n, [f"052-{n:07d}"], [f"052-{n:07d}"]) for n in range(2, 40)]
+    others.append((40, ["054-700-0000"], ["054-700-0000"]))
+    arabic = "\u0660\u0665\u0664-\u0667\u0660\u0660-\u0660\u0660\u0660\u0660"  # 054-700-0000
+    rows: list[Row] = [(41, ["not a phone"], ["not a phone"]), (42, [arabic], [arabic])]
+    bad, repeat = validate_rows(rows, headers, JobOptions(), others=others)
+    assert isinstance(bad, list)
+    assert isinstance(repeat, list)
+    assert [as_shown(e).message for e in repeat] == ["Phone: 054-700-0000 is already on row 40"]
+    # of the other rows, only the one whose number ends as row 42's was read in full, not the 38 others
+    assert [cell for cell in read if cell not in ("not a phone", arabic)] == ["054-700-0000"]
 
 
 def test_job_options_that_cannot_work_are_explained() -> None:
