@@ -1042,6 +1042,48 @@ class WriteReport:
 EDIT_CHECK_CELLS = 10_000
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The ranges of one read (:meth:`Sheet.read`): the header row and the rows as shown, the columns
+    read raw, and the key columns of other rows."""
+
+    header_row: int
+    wanted: Sequence[tuple[int, int]]
+    #: The row intervals asked for: ``wanted``, or the one interval spanning them when they are many.
+    spans: Sequence[tuple[int, int]]
+    raw_columns: Collection[int] | None
+    raw_runs: Sequence[tuple[int, int]]
+    key_wanted: Sequence[tuple[int, int]]
+    key_span: tuple[int, int] | None
+    key_runs: Sequence[tuple[int, int]]
+    shown_ranges: list[str]
+    raw_ranges: list[str]
+    key_ranges: list[str]
+
+
+@dataclass(slots=True)
+class _Answers:
+    """Google's answers to an :class:`_Asked`: what the cells show (decoded), their raw values (not yet)."""
+
+    formatted: list[list[list[Any]]]
+    raw: requests.Response | None
+    scientific: bool
+
+    def answered_through(self, asked: _Asked) -> int:
+        """The last row Google answered for (0 for none)."""
+        return _answered_through(asked.spans, self.formatted[1 : 1 + len(asked.spans)])
+
+
+def _answered_through(spans: Sequence[tuple[int, int]], shown: Sequence[list[list[Any]]]) -> int:
+    """The last row of ``spans`` that Google's answer (``shown``, a block per span) holds; 0 for none:
+    Google leaves out the rows below a range's last one with anything in it."""
+    last = 0
+    for (lo, hi), block in zip(spans, shown, strict=True):
+        if block:
+            last = max(last, lo + min(len(block), hi - lo + 1) - 1)
+    return last
+
+
 def edit_check_cell(info: SheetInfo) -> tuple[int, int]:
     """Pure: the cell (0-based) the edit check writes to: the first, in reading order, not protected from
     the caller (a header row is often protected), or the first cell when none of the first are."""
@@ -1170,28 +1212,36 @@ class Sheet:
             size = -(-(last - first + 1) // -(-(last - first + 1) // most))  # even parts of at most `most`
             parts += [((lo, min(last, lo + size - 1)),) for lo in range(first, last + 1, size)]
 
-        def read(rows: Sequence[tuple[int, int]]) -> Selection:
-            return self.read(
-                rows, header_row=header_row, raw_columns=raw_columns, whole=whole, key_columns=key_columns
-            )
+        def asked_for(rows: Sequence[tuple[int, int]]) -> _Asked:
+            return self._asked(rows, header_row=header_row, raw_columns=raw_columns)
+
+        def built(asked: _Asked, answers: _Answers) -> Selection:
+            return self._built(asked, answers, whole=whole, key_columns=key_columns)
 
         if not parts:
-            yield read(())
+            empty = asked_for(())
+            yield built(empty, self._fetched(empty))
             return
 
-        # A grid is often far taller than its data: once Google answers a part short (its data ends
-        # there), the rest of the grid is asked for in one read, not in parts that would come back empty.
+        # While one part is made into rows, the next is asked for and decoded: Google's work, the wait
+        # and the function's overlap. A grid is often far taller than its data: once Google answers a part
+        # short (its data ends there), the rest of the grid is asked for in one read, not in parts that
+        # would come back empty.
         with ThreadPoolExecutor(max_workers=1) as ahead:
-            coming: Future[Selection] | None = ahead.submit(read, parts[0])
-            asked, rest = parts[0], parts[1:]
+            asked = asked_for(parts[0])
+            coming: Future[_Answers] | None = ahead.submit(self._fetched, asked)
+            rows, rest = parts[0], parts[1:]
             while coming is not None:
-                part = coming.result()
+                answers, this = coming.result(), asked
                 coming = None
                 if rest:
-                    if part.answered_through < asked[-1][1]:
+                    if answers.answered_through(this) < rows[-1][1]:
                         rest = [tuple(interval for later in rest for interval in later)]
-                    asked, rest = rest[0], rest[1:]
-                    coming = ahead.submit(read, asked)
+                    rows, rest = rest[0], rest[1:]
+                    asked = asked_for(rows)
+                    coming = ahead.submit(self._fetched, asked)
+                part = built(this, answers)
+                del answers
                 yield part
                 del part
 
@@ -1217,15 +1267,30 @@ class Sheet:
         yet) and answers which of them are kept whole; of the others only ``key_columns`` are kept, as
         ``Selection.narrowed`` keeps them, and their raw values are not looked at.
         """
+        asked = self._asked(
+            intervals, header_row=header_row, raw_columns=raw_columns, keys=keys, key_columns=key_columns
+        )
+        return self._built(asked, self._fetched(asked), whole=whole, key_columns=key_columns)
+
+    def _asked(
+        self,
+        intervals: Sequence[tuple[int, int]],
+        *,
+        header_row: int,
+        raw_columns: Collection[int] | None,
+        keys: Sequence[tuple[int, int]] = (),
+        key_columns: Sequence[int] = (),
+    ) -> _Asked:
+        """The ranges :meth:`read` asks for."""
         info = self.info
         self._check_header_row(header_row)
         width = max(info.column_count, 1)
         wanted = merge_intervals(intervals, first=header_row + 1, last=info.row_count)
-        spans = wanted if len(wanted) <= MAX_READ_RANGES else ((wanted[0][0], wanted[-1][1]),)
+        spans = wanted if len(wanted) <= MAX_READ_RANGES else [(wanted[0][0], wanted[-1][1])]
         title = info.sheet_title
         everything = [(0, width - 1)]
         raw_runs = everything if raw_columns is None else _runs(c for c in raw_columns if c < width)
-        key_wanted = merge_intervals(keys, first=header_row + 1, last=info.row_count) if key_columns else ()
+        key_wanted = merge_intervals(keys, first=header_row + 1, last=info.row_count) if key_columns else []
         key_span = (key_wanted[0][0], key_wanted[-1][1]) if key_wanted else None
         key_runs = _runs(c for c in key_columns if c < width)
         shown_ranges = [a1_block(title, header_row, 1, header_row, width)]
@@ -1236,22 +1301,54 @@ class Sheet:
             if key_span
             else []
         )
+        return _Asked(
+            header_row=header_row,
+            wanted=wanted,
+            spans=spans,
+            raw_columns=raw_columns,
+            raw_runs=raw_runs,
+            key_wanted=key_wanted,
+            key_span=key_span,
+            key_runs=key_runs,
+            shown_ranges=shown_ranges,
+            raw_ranges=raw_ranges,
+            key_ranges=key_ranges,
+        )
 
+    def _fetched(self, asked: _Asked) -> _Answers:
+        """Google's answers to ``asked``: what the rows show, decoded, and their raw values, not yet."""
         # The two renders are independent: ask for both at once, so a step waits for Google once. Each
         # answer is decoded in its turn, and let go row by row as it is read: a tall sheet's two answers,
         # decoded at once, would hold every cell three times.
         shown_params = {"valueRenderOption": "FORMATTED_VALUE"}
         raw_params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+        raw_asked = asked.raw_ranges + asked.key_ranges
         with ThreadPoolExecutor(max_workers=1) as other:
-            asked = other.submit(self._ask, shown_ranges + key_ranges, shown_params)
-            raw_answer = self._ask(raw_ranges + key_ranges, raw_params) if raw_ranges or key_ranges else None
-            shown_answer = asked.result()
+            shown = other.submit(self._ask, asked.shown_ranges + asked.key_ranges, shown_params)
+            raw_answer = self._ask(raw_asked, raw_params) if raw_asked else None
+            shown_answer = shown.result()
         # A number shown in scientific notation (1.23E+15) needs its digits: none can be where Google's
         # answer has no "E+" at all, and a look at its bytes is cheaper than one at every cell.
         scientific = b"E+" in shown_answer.content
-        formatted = self._values(shown_answer, shown_ranges + key_ranges)
-        del shown_answer
+        formatted = self._values(shown_answer, asked.shown_ranges + asked.key_ranges)
+        return _Answers(formatted, raw_answer, scientific=scientific)
 
+    def _built(
+        self,
+        asked: _Asked,
+        answers: _Answers,
+        *,
+        whole: Callable[[Selection], Collection[int]] | None,
+        key_columns: Sequence[int],
+    ) -> Selection:
+        """The :class:`Selection` of Google's ``answers`` to ``asked`` (the rest of :meth:`read`)."""
+        info = self.info
+        header_row, wanted, spans = asked.header_row, asked.wanted, asked.spans
+        raw_columns, raw_runs = asked.raw_columns, asked.raw_runs
+        raw_ranges, key_ranges = asked.raw_ranges, asked.key_ranges
+        key_wanted, key_span, key_runs = asked.key_wanted, asked.key_span, asked.key_runs
+        formatted, raw_answer, scientific = answers.formatted, answers.raw, answers.scientific
+        answers.formatted, answers.raw = [], None  # let go as they are read
         header_cells = _trimmed(formatted[0][0] if formatted[0] else [])
         headers = tuple(header_cells)
         status_columns = find_status_columns(headers)
@@ -1269,10 +1366,8 @@ class Sheet:
         shown_rows: list[tuple[int, int, int, tuple[str, ...]]] = []  # (row, span, offset, cells to n)
         empty: list[int] = []
         previous: dict[int, PreviousStatus] = {}
-        answered_through = 0
+        answered_through = _answered_through(spans, formatted[1 : 1 + len(spans)])
         for s, ((lo, hi), shown) in enumerate(zip(spans, formatted[1 : 1 + len(spans)], strict=True)):
-            if shown:
-                answered_through = max(answered_through, lo + min(len(shown), hi - lo + 1) - 1)
             for offset in range(min(hi - lo + 1, len(shown))):
                 number = lo + offset
                 if selected is not None and number not in selected:
