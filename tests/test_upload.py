@@ -24,6 +24,7 @@ from callmarker_sheets.redaction import redact
 from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import (
     STATUS_COLUMNS,
+    RowsNow,
     Selection,
     Sheet,
     SheetError,
@@ -683,12 +684,26 @@ class SortingSheet:
     def read(self, intervals: Sequence[tuple[int, int]], **how: Any) -> Selection:
         return self._sheet.read(intervals, **how)
 
-    def write(
-        self, selection: Selection, statuses: Sequence[StatusUpdate], *, key_column: int
-    ) -> WriteReport:
+    def rows_now(self, selection: Selection, *, key_column: int) -> RowsNow:
+        """Sorted just before the write looks where the rows are."""
         gc = connect(Credentials(token="ya29.other-user"), adapter=WSGIAdapter(self._app))
         gc.open_by_key(self.info.spreadsheet_id).sheet1.sort((2, "des"), range="A2:D31")
-        return self._sheet.write(selection, statuses, key_column=key_column)
+        return self._sheet.rows_now(selection, key_column=key_column)
+
+    def write(
+        self,
+        selection: Selection,
+        statuses: Sequence[StatusUpdate],
+        *,
+        key_column: int,
+        as_now: RowsNow | None = None,
+    ) -> WriteReport:
+        return self._sheet.write(
+            selection,
+            statuses,
+            key_column=key_column,
+            as_now=as_now or self.rows_now(selection, key_column=key_column),
+        )
 
 
 def test_sorting_during_the_step_leaves_every_status_on_its_own_row() -> None:

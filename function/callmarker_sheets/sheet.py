@@ -1042,6 +1042,10 @@ class WriteReport:
 EDIT_CHECK_CELLS = 10_000
 
 
+#: The header row and the key column as Google answered them (:meth:`Sheet.rows_now`).
+RowsNow = tuple[list[list[Any]], list[list[Any]]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Asked:
     """The ranges of one read (:meth:`Sheet.read`): the header row and the rows as shown, the columns
@@ -1578,21 +1582,9 @@ class Sheet:
 
     # --------------------------------------------------------------------------------------- write
 
-    def write(
-        self, selection: Selection, statuses: Sequence[StatusUpdate], *, key_column: int
-    ) -> WriteReport:
-        """Write each status on the row it belongs to, in one read and one write call.
-
-        ``key_column`` is the 0-based index of the key (phone number) column. The header row and
-        that column are read again first: a row whose key cell changed since it was read (the sheet
-        was sorted, rows were inserted) is written where its key now is, if exactly one row holds
-        it, and reported lost otherwise. Missing status columns are added to the right of the
-        user's columns. Values are written RAW, so a message starting with "=" stays text.
-        """
-        if key_column < 0 or key_column in selection.status_columns.values():
-            raise ValueError(f"key_column {key_column} is not one of the user's columns")
-        if not statuses:
-            return WriteReport(written=(), moved={}, lost=())
+    def rows_now(self, selection: Selection, *, key_column: int) -> RowsNow:
+        """The header row and the key column as they are now, in one call: what :meth:`write` reads
+        first (it may be read while the statuses are being made)."""
         info = self.info
         width = max(info.column_count, 1)
         header_range = a1_block(info.sheet_title, selection.header_row, 1, selection.header_row, width)
@@ -1600,6 +1592,31 @@ class Sheet:
         header_values, key_values = self._batch_get(
             [header_range, key_range], {"valueRenderOption": "FORMATTED_VALUE"}
         )
+        return header_values, key_values
+
+    def write(
+        self,
+        selection: Selection,
+        statuses: Sequence[StatusUpdate],
+        *,
+        key_column: int,
+        as_now: RowsNow | None = None,
+    ) -> WriteReport:
+        """Write each status on the row it belongs to, in one read and one write call.
+
+        ``key_column`` is the 0-based index of the key (phone number) column. The header row and
+        that column are read again first (``as_now``, when :meth:`rows_now` was read already): a row
+        whose key cell changed since it was read (the sheet was sorted, rows were inserted) is written
+        where its key now is, if exactly one row holds it, and reported lost otherwise. Missing status
+        columns are added to the right of the user's columns. Values are written RAW, so a message
+        starting with "=" stays text.
+        """
+        if key_column < 0 or key_column in selection.status_columns.values():
+            raise ValueError(f"key_column {key_column} is not one of the user's columns")
+        if not statuses:
+            return WriteReport(written=(), moved={}, lost=())
+        info = self.info
+        header_values, key_values = as_now or self.rows_now(selection, key_column=key_column)
 
         headers = _trimmed(header_values[0] if header_values else [])
         columns, missing = status_column_places(headers, selection.used_width)

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -65,6 +66,7 @@ from callmarker_sheets.retry import RetryPolicy
 from callmarker_sheets.sheet import (
     LATE_REQUEST_S,
     PreviousStatus,
+    RowsNow,
     Selection,
     Sheet,
     SheetError,
@@ -301,8 +303,13 @@ def run_step(job: Job, cursor: object, ctx: StepContext) -> StepAnswer:
     selection = replace(read.selection, rows=(), previous={})
     rows_read = len(read.selection.rows)
     del read
-    updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone, ctx.who), t)
-    lost = _write(ctx, selection, updates, plan.key_column, t) if updates else ()
+    lost: tuple[int, ...] = ()
+    if work.results:
+        # Where the rows are now is asked for while their statuses are made.
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            now = ahead.submit(ctx.sheet.rows_now, selection, key_column=plan.key_column)
+            updates = row_statuses(work, _stamp(ctx.now(), ctx.sheet.info.time_zone, ctx.who), t)
+            lost = _write(ctx, selection, updates, plan.key_column, t, now)
     answer = _tally(job, progress, plan, work, lost, t, rows_read=rows_read)
     return replace(answer, problem_rows_url=ctx.sheet.info.problem_rows_url)
 
@@ -331,13 +338,22 @@ def check_status_cells(info: SheetInfo, selection: Selection, rows: Collection[i
         )
 
 
-def _write(
-    ctx: StepContext, selection: Selection, updates: Sequence[StatusUpdate], key_column: int, t: Translator
+def _write(  # noqa: PLR0917
+    ctx: StepContext,
+    selection: Selection,
+    updates: Sequence[StatusUpdate],
+    key_column: int,
+    t: Translator,
+    now: Future[RowsNow] | None = None,
 ) -> tuple[int, ...]:
     """The write phase: the statuses in the sheet; the rows whose statuses found no row (``lost``).
-    When Google Sheets does not take them, rows CallMarker took are named: the sheet cannot say so."""
+    ``now``: the sheet's rows as :meth:`Sheet.rows_now` reads them, asked for already. When Google
+    Sheets does not take them, rows CallMarker took are named: the sheet cannot say so."""
     try:
-        return ctx.sheet.write(selection, updates, key_column=key_column).lost
+        if not updates:
+            return ()
+        rows_now = now.result() if now is not None else None
+        return ctx.sheet.write(selection, updates, key_column=key_column, as_now=rows_now).lost
     except SheetError as exc:
         # rows CallMarker took (or may have): uploading them again would send them again
         taken = [u.row for u in updates if u.status in SETTLED]
