@@ -496,10 +496,13 @@ def _read_pending(
     settled = pending = 0
 
     def taken(shown: Selection) -> list[int]:
-        nonlocal settled
+        """Of a part's rows as shown, those the job takes: pending ones, while the job has room."""
+        nonlocal settled, pending
         take, left_alone = pending_rows(shown)
+        room = max(0, ctx.max_rows - pending)
         settled += left_alone
-        return take
+        pending += len(take)
+        return take[:room]
 
     parts = ctx.sheet.read_parts(
         wanted, header_row=job.header_row, raw_columns=raw, whole=taken, key_columns=keys
@@ -507,11 +510,7 @@ def _read_pending(
     for part in parts:
         if joined is not None and part.headers != joined.headers:
             return None
-        take = [row.number for row in part.rows]
-        kept = set(take[: max(0, ctx.max_rows - pending)])
-        pending += len(take)
-        narrow = part.narrowed(kept, keys) if len(kept) < len(take) else part
-        joined = narrow if joined is None else joined.joined(narrow)
+        joined = part if joined is None else joined.joined(part)
     if joined is None:
         return None
     return joined, PendingFound(settled=settled, pending=pending)
