@@ -600,6 +600,15 @@ def _number(row: SheetRow) -> int:
     return row.number
 
 
+def _raw_place(runs: Sequence[tuple[int, int]], column: int) -> tuple[int, int]:
+    """Which of ``runs`` (the column runs of a raw read) holds ``column``, and at what offset in it;
+    (-1, -1) for none."""
+    for i, (c0, c1) in enumerate(runs):
+        if c0 <= column <= c1:
+            return i, column - c0
+    return -1, -1
+
+
 def _raw_cell(
     blocks: Sequence[list[list[Any]]],
     runs: Sequence[tuple[int, int]],
@@ -1428,23 +1437,41 @@ class Sheet:
             )
             del as_shown
         picked = tuple(c for c in key_columns if c < n)
+        # one key column (the phone's) is the rule: where its raw value is in the raw answer's blocks
+        (only_key,) = picked if len(picked) == 1 else (-1,)
+        only_run, only_at = _raw_place(raw_runs, only_key)
 
         # Then their raw values: a raw value equal to what is shown (most text) shares its string.
         raw = self._values(raw_answer, raw_ranges + key_ranges) if raw_answer is not None else []
         del raw_answer
         raw_blocks = raw[: len(raw_ranges)]
+        runs = len(raw_runs)
         rows: list[SheetRow] = []
         left: list[SheetRow] = []
         for number, s, offset, padded in shown_rows:
             if kept is not None and number not in kept:
                 # not kept whole: its key cells alone, as Selection.narrowed keeps them
+                if only_key >= 0:
+                    cell = padded[only_key]
+                    if cell.strip():
+                        value: object = cell
+                        if only_run >= 0:
+                            block = raw_blocks[s * runs + only_run]
+                            values = block[offset] if offset < len(block) else ()
+                            value = (
+                                _shared(cell, values[only_at])
+                                if only_at < len(values)
+                                else ("" if whole_raw else cell)
+                            )
+                        left.append(SheetRow(number, (cell,), (value,)))
+                    continue
                 key_cells = tuple(padded[c] for c in picked)
                 if any(cell.strip() for cell in key_cells):
-                    values = tuple(
+                    key_values = tuple(
                         _raw_cell(raw_blocks, raw_runs, (s, offset, c), padded[c], whole_raw=whole_raw)
                         for c in picked
                     )
-                    left.append(SheetRow(number, key_cells, values))
+                    left.append(SheetRow(number, key_cells, key_values))
                 continue
             if not raw_runs:
                 rows.append(SheetRow(number, padded, padded))
