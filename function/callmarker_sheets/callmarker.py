@@ -443,13 +443,15 @@ class CallMarkerClient:
         if answer.success and any(v.state is CustomerState.ACCEPTED for v in answer.customers):
             job.alike.pop(options, None)
         unknown: list[UploadItem] = []
+        accepted: list[UploadItem] = []
         for item, verdict in zip(items, answer.customers, strict=True):
             if verdict.state is CustomerState.ACCEPTED:
-                job.finish([item], Outcome.UPLOADED, "")
+                accepted.append(item)
             elif verdict.state is CustomerState.REFUSED:
                 job.finish([item], Outcome.REJECTED, self._refusal(item, verdict.message, answer.success))
             else:
                 unknown.append(item)
+        job.finish(accepted, Outcome.UPLOADED, "")
         if len(items) == 1 and not answer.success and not answer.customers[0].named:
             self._refused_alone(job, options, items[0], answer.message)
         if not unknown:

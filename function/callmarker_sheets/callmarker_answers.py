@@ -64,6 +64,15 @@ class Verdict:
     named: bool = False
 
 
+_ACCEPTED = Verdict(CustomerState.ACCEPTED)
+_ACCEPTED_NAMED = Verdict(CustomerState.ACCEPTED, named=True)
+_UNKNOWN = Verdict(CustomerState.UNKNOWN)
+_UNKNOWN_NAMED = Verdict(CustomerState.UNKNOWN, named=True)
+_NOTHING: frozenset[CustomerState] = frozenset()
+_ONLY_REFUSED = frozenset({CustomerState.REFUSED})
+_ONLY_ACCEPTED = frozenset({CustomerState.ACCEPTED})
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     """The counts an answer gives, by wording; ``refused`` adds up every wording of a refusal."""
@@ -540,18 +549,21 @@ def _answered(status: int, data: Mapping[str, Any], success: bool, numbers: Sequ
             reasons[mention.index] = mention.reason
 
     refusals_named = any(CustomerState.REFUSED in found for found in states.values())
-    verdicts: list[Verdict] = []
-    for index in range(size):
-        found = states.get(index, set())
-        if found == {CustomerState.REFUSED}:
-            verdicts.append(Verdict(CustomerState.REFUSED, reasons.get(index, ""), named=True))
-        elif found == {CustomerState.ACCEPTED}:
-            verdicts.append(Verdict(CustomerState.ACCEPTED, named=True))
-        elif not found and index in unclear and success and refusals_named:
-            # Named beside the refusals, with words of its own that confirm nothing: one of them.
-            verdicts.append(Verdict(CustomerState.REFUSED, unclear[index], named=True))
-        else:
-            verdicts.append(Verdict(CustomerState.UNKNOWN, named=index in unclear))
+    if not states and not unclear:  # most answers name no customer (verdicts are shared: frozen)
+        verdicts = [_UNKNOWN] * size
+    else:
+        verdicts = []
+        for index in range(size):
+            found = states.get(index, _NOTHING)
+            if found == _ONLY_REFUSED:
+                verdicts.append(Verdict(CustomerState.REFUSED, reasons.get(index, ""), named=True))
+            elif found == _ONLY_ACCEPTED:
+                verdicts.append(_ACCEPTED_NAMED)
+            elif not found and index in unclear and success and refusals_named:
+                # Named beside the refusals, with words of its own that confirm nothing: one of them.
+                verdicts.append(Verdict(CustomerState.REFUSED, unclear[index], named=True))
+            else:
+                verdicts.append(_UNKNOWN_NAMED if index in unclear else _UNKNOWN)
 
     message_counts = parse_counts(message)
     field_counts = _counts(reading.counts)
@@ -625,7 +637,7 @@ def _settle_unknown(
 
 def _confirm(verdicts: list[Verdict], indexes: Sequence[int]) -> list[Verdict]:
     for index in indexes:
-        verdicts[index] = Verdict(CustomerState.ACCEPTED)
+        verdicts[index] = _ACCEPTED
     return verdicts
 
 
