@@ -49,19 +49,29 @@ _SHEET = "callmarker_sheets/sheet.py"
 #: What a stack is working for, when any of its frames says so; the first rule that matches wins (a
 #: json.dumps under a fingerprint is the fingerprint's, a Google answer decoded while writing is decoding).
 PURPOSES: tuple[tuple[str, Callable[[Frame], bool]], ...] = (
-    ("fingerprints", _function(_SHEET, "row_fingerprint", "Selection.fingerprint", "Selection.user_values")),
+    (
+        "fingerprints",
+        _function(
+            _SHEET, "row_fingerprint", "_text_fingerprint", "Selection.fingerprint", "Selection.user_values"
+        ),
+    ),
     ("validation", _in("callmarker_sheets/validate.py", "callmarker_sheets/fields.py")),
     ("Sheets decoding", _function("requests/models.py", "Response.json")),
     ("Sheets decoding", _function(_SHEET, "_decoded")),
     ("CallMarker body encoding", _function("httpx/_content.py", "encode_json", "encode_request")),
     ("CallMarker answers", _in("callmarker_sheets/callmarker_answers.py")),
-    ("status write", _function(_SHEET, "Sheet.write", "Sheet._status_ranges", "_runs")),
+    ("status write", _function(_SHEET, "Sheet.write", "Sheet.rows_now", "Sheet._status_ranges", "_runs")),
     ("caller check", _in("callmarker_sheets/auth.py")),
     ("logs", _in("logging/", "callmarker_sheets/logs.py")),
 )
 #: Otherwise, the layer its innermost recognised frame belongs to.
 LAYERS: tuple[tuple[str, Callable[[Frame], bool]], ...] = (
-    ("building rows", _function(_SHEET, "Sheet.read", "_trimmed", "_is_blank")),
+    (
+        "building rows",
+        _function(
+            _SHEET, "Sheet.read", "Sheet._built", "_trimmed", "_is_blank", "_raw_cell", "_answered_through"
+        ),
+    ),
     ("Sheets HTTP (requests, urllib3)", _in("requests/", "urllib3/", "http/client.py", "gspread/")),
     ("Sheets HTTP (requests, urllib3)", _function(_SHEET, "RetryingHTTPClient.*", "Sheet._batch_get")),
     ("httpx/asyncio", _in("httpx/", "httpcore/", "h11/", "anyio/", "sniffio/", "asyncio/", "selectors.py")),
