@@ -793,6 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         machine={"cores": cores(), "load_before": load_before, "load_after": _load()},
         cpu_breakdown_per_10k_rows=extras.get("breakdown"),
+        cpu_breakdown_pending_per_10k_rows=extras.get("breakdown_pending"),
         sizes=list(results.values()),
         client_upload=extras.get("client"),
         deadline=extras.get("deadline"),
