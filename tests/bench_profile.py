@@ -60,7 +60,10 @@ PURPOSES: tuple[tuple[str, Callable[[Frame], bool]], ...] = (
     ("Sheets decoding", _function(_SHEET, "_decoded")),
     ("CallMarker body encoding", _function("httpx/_content.py", "encode_json", "encode_request")),
     ("CallMarker answers", _in("callmarker_sheets/callmarker_answers.py")),
-    ("status write", _function(_SHEET, "Sheet.write", "Sheet.rows_now", "Sheet._status_ranges", "_runs")),
+    (
+        "status write",
+        _function(_SHEET, "Sheet.write", "Sheet.rows_now", "Sheet._status_ranges", "number_runs"),
+    ),
     ("caller check", _in("callmarker_sheets/auth.py")),
     ("logs", _in("logging/", "callmarker_sheets/logs.py")),
 )

@@ -20,6 +20,7 @@ from callmarker_sheets.sheet import (
     locked_blocks,
     locks_any,
     merge_intervals,
+    number_runs,
     region_from_locale,
     row_fingerprint,
 )
@@ -41,6 +42,16 @@ def test_intervals_wholly_outside_disappear() -> None:
 
 def test_a_backwards_interval_means_the_same_rows() -> None:
     assert merge_intervals([(9, 4)]) == ((4, 9),)
+
+
+def test_rows_taken_one_by_one_make_runs() -> None:
+    assert number_runs([7, 1, 3, 2, 3, 9, 8, 12]) == [(1, 3), (7, 9), (12, 12)]
+    assert number_runs([]) == []
+
+
+@given(st.lists(st.integers(min_value=0, max_value=300), max_size=200))
+def test_number_runs_are_merged_intervals_of_single_rows(rows: list[int]) -> None:
+    assert tuple(number_runs(rows)) == merge_intervals(((row, row) for row in rows), first=0)
 
 
 @given(

@@ -520,7 +520,7 @@ def _text_fingerprint(cells: Sequence[str]) -> str:
     # orjson writes the same bytes as json.dumps(cells, ensure_ascii=False, separators=(",", ":")) did
     # when the fingerprints already in sheets were made (tests/test_sheet_pure.py holds it to that); a
     # tuple as a list.
-    return hashlib.sha256(orjson.dumps(cells[:end] if end < len(cells) else cells)).hexdigest()[:16]
+    return hashlib.sha256(orjson.dumps(cells[:end] if end < len(cells) else cells)).digest()[:8].hex()
 
 
 def batch_get_url_bytes(spreadsheet_id: str, ranges: Sequence[str], params: Mapping[str, str]) -> int:
@@ -689,14 +689,21 @@ def status_column_places(headers: Sequence[str], used_width: int) -> tuple[dict[
     return columns, missing
 
 
-def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
-    """Consecutive runs of sorted distinct numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+def number_runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Pure: the runs of consecutive numbers among ``numbers`` (any order, repeats allowed), as sorted
+    inclusive intervals: [7, 1, 3, 2] -> [(1, 3), (7, 7)]. What :func:`merge_intervals` makes of rows
+    taken one by one, for a fraction of the work."""
     runs: list[tuple[int, int]] = []
-    for n in sorted(set(numbers)):
-        if runs and n == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], n)
-        else:
-            runs.append((n, n))
+    ordered = sorted(set(numbers))
+    if not ordered:
+        return runs
+    start = previous = ordered[0]
+    for n in ordered[1:]:
+        if n != previous + 1:
+            runs.append((start, previous))
+            start = n
+        previous = n
+    runs.append((start, previous))
     return runs
 
 
@@ -850,7 +857,7 @@ def locks_any(locked: Sequence[tuple[Block, Sequence[Block]]], rows: Iterable[in
     blocks = [(block, holes) for block, holes in locked if _inside(block, block[0], column)]
     if not blocks:
         return False
-    for lo, hi in merge_intervals(((row, row) for row in rows), first=0):
+    for lo, hi in number_runs(row for row in rows if row >= 0):
         for (r0, r1, _, _), holes in blocks:
             first, last = max(lo, r0), hi if r1 is None else min(hi, r1 - 1)
             if first > last:
@@ -1302,10 +1309,10 @@ class Sheet:
         spans = wanted if len(wanted) <= MAX_READ_RANGES else [(wanted[0][0], wanted[-1][1])]
         title = info.sheet_title
         everything = [(0, width - 1)]
-        raw_runs = everything if raw_columns is None else _runs(c for c in raw_columns if c < width)
+        raw_runs = everything if raw_columns is None else number_runs(c for c in raw_columns if c < width)
         key_wanted = merge_intervals(keys, first=header_row + 1, last=info.row_count) if key_columns else []
         key_span = (key_wanted[0][0], key_wanted[-1][1]) if key_wanted else None
-        key_runs = _runs(c for c in key_columns if c < width)
+        key_runs = number_runs(c for c in key_columns if c < width)
         shown_ranges = [a1_block(title, header_row, 1, header_row, width)]
         shown_ranges += [a1_block(title, lo, 1, hi, width) for lo, hi in spans]
         raw_ranges = [a1_block(title, lo, c0 + 1, hi, c1 + 1) for lo, hi in spans for c0, c1 in raw_runs]
@@ -1544,7 +1551,7 @@ class Sheet:
         if not columns:
             return rows
         title = self.info.sheet_title
-        runs = _runs(columns)
+        runs = number_runs(columns)
         ranges = [a1_block(title, lo, c0 + 1, hi, c1 + 1) for lo, hi in spans for c0, c1 in runs]
         blocks = self._batch_get(
             ranges, {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
@@ -1759,9 +1766,9 @@ class Sheet:
         }
         by_index = {index: field_of[name] for name, index in columns.items()}
         data: list[dict[str, Any]] = []
-        for col_lo, col_hi in _runs(by_index):
+        for col_lo, col_hi in number_runs(by_index):
             getters = [by_index[c] for c in range(col_lo, col_hi + 1)]
-            for row_lo, row_hi in _runs(targets):
+            for row_lo, row_hi in number_runs(targets):
                 values = [[_cell(get(targets[r])) for get in getters] for r in range(row_lo, row_hi + 1)]
                 data.append(
                     {

@@ -78,6 +78,7 @@ from callmarker_sheets.sheet import (
     is_locked,
     locks_any,
     merge_intervals,
+    number_runs,
     status_column_places,
     subtract_intervals,
 )
@@ -198,7 +199,7 @@ def row_ranges(rows: Iterable[int], t: Translator = ENGLISH) -> str:
     """Pure: rows as a person reads them, "2–500, 502, 10,234" (at most :data:`RANGES_NAMED` ranges, then
     how many more). Thousands are grouped and ranges joined by an en dash: no row number reads as a phone
     number, which every answer masks."""
-    spans = merge_intervals((row, row) for row in rows)
+    spans = number_runs(row for row in rows if row >= 1)
     named = ", ".join(f"{lo:,}" if lo == hi else f"{lo:,}\u2013{hi:,}" for lo, hi in spans[:RANGES_NAMED])
     if len(spans) <= RANGES_NAMED:
         return named
@@ -600,7 +601,7 @@ def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool,
         plan.left_for_later = max(0, read.found.pending - max_rows)
         plan.job_size = len(selection.rows)
         plan.to_do = {row.number for row in selection.rows}
-        plan.rows = merge_intervals((row.number, row.number) for row in selection.rows)
+        plan.rows = tuple(number_runs(row.number for row in selection.rows))
         return plan
     # Pending mode: the rows not uploaded and unchanged (rows this job finished stay in, so the totals
     # hold across steps).
@@ -611,7 +612,7 @@ def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool,
     job_rows = job_rows[:max_rows]
     plan.job_size = len(job_rows)
     plan.to_do = {row.number for row in job_rows if row.number not in done}
-    plan.rows = merge_intervals((row.number, row.number) for row in job_rows)
+    plan.rows = tuple(number_runs(row.number for row in job_rows))
     return plan
 
 
@@ -1118,4 +1119,4 @@ class _IntervalSet:
         self._rows.add(row)
 
     def intervals(self) -> list[Interval]:
-        return list(merge_intervals((n, n) for n in self._rows))
+        return number_runs(n for n in self._rows if n >= 1)
