@@ -1058,6 +1058,9 @@ class WriteReport:
 EDIT_CHECK_CELLS = 10_000
 
 
+#: What a row of an answer is replaced by once it is read, so that its cells can go (never changed).
+_READ: list[Any] = []
+
 #: The header row and the key column as Google answered them (:meth:`Sheet.rows_now`).
 RowsNow = tuple[list[list[Any]], list[list[Any]]]
 
@@ -1382,6 +1385,7 @@ class Sheet:
         # every row of a span is selected, unless the spans were merged into one (gaps read, not kept)
         selected = None if spans is wanted else {row for lo, hi in wanted for row in range(lo, hi + 1)}
         user_columns = [i for i in range(n) if i not in status_indexes]
+        blanks = ("",) * n
         first_user = user_columns[0] if user_columns else n
         shown_rows: list[tuple[int, int, int, tuple[str, ...]]] = []  # (row, span, offset, cells to n)
         empty: list[int] = []
@@ -1392,8 +1396,8 @@ class Sheet:
                 number = lo + offset
                 if selected is not None and number not in selected:
                     continue
-                cells = list(map(str, shown[offset]))
-                shown[offset] = []
+                cells = tuple(map(str, shown[offset]))
+                shown[offset] = _READ
                 used = len(cells)
                 while used and not cells[used - 1].strip():
                     used -= 1
@@ -1407,7 +1411,13 @@ class Sheet:
                 ):
                     empty.append(number)
                     continue
-                padded = tuple(cells[:n]) if len(cells) >= n else (*cells, *[""] * (n - len(cells)))
+                padded = (
+                    cells
+                    if len(cells) == n
+                    else cells[:n]
+                    if len(cells) > n
+                    else cells + blanks[len(cells) :]
+                )
                 shown_rows.append((number, s, offset, padded))
                 if status_at:
                     status, message, time, fingerprint = (
@@ -1493,14 +1503,14 @@ class Sheet:
                         for c, value in enumerate(block[offset][: max(0, n - c0)], start=c0):
                             if value != padded[c]:
                                 raws[c] = value
-                        block[offset] = []
+                        block[offset] = _READ
                 rows.append(SheetRow(number, padded, tuple(raws)))
                 continue
             raws = []
             block = raw_blocks[s] if s < len(raw_blocks) else []
             if offset < len(block):
                 raws = block[offset]
-                block[offset] = []
+                block[offset] = _READ
             if len(raws) != n:
                 raws = raws[:n] if len(raws) > n else [*raws, *[""] * (n - len(raws))]
             rows.append(SheetRow(number, padded, tuple(map(_shared, padded, raws))))
