@@ -9,6 +9,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -256,6 +257,40 @@ def _pending_job(world: World, reads: Reads, max_rows: int) -> list[StepAnswer]:
         if answer.done:
             return answers
         cursor = answer.cursor
+
+
+def test_a_job_without_room_for_every_pending_row_takes_rows_refused_as_they_are_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pending rows found invalid before and unchanged since would be found invalid again: when a job
+    cannot take every pending row, the new (and edited) ones go first, wherever they are in the sheet,
+    whether the sheet is read at once or in parts of 7 rows."""
+    for part_cells in (sheet_module.PART_CELLS, 7 * 26):  # the grid is 1,000 rows of 26 columns
+        monkeypatch.setattr(sheet_module, "PART_CELLS", part_cells)
+        broken = [[f"not a phone {i}", f"Broken {i}", "", ""] for i in range(5)]
+        for world in make_world(broken + leads(25)):
+            first = run_step(job(mode="pending", rows=None), None, world.context())
+            assert (first.counts["invalid"], first.counts["uploaded"]) == (5, 25)
+            tab = connect(Credentials(token="ya29.test"), adapter=WSGIAdapter(world.sheets_app)).open_by_key(
+                world.spreadsheet_id
+            )
+            tab.sheet1.update(leads(10, start=100), "A32", value_input_option=ValueInputOption.raw)
+            tab.sheet1.update([["Edited"]], "B4", value_input_option=ValueInputOption.raw)  # still invalid
+
+            later = replace(world.context(max_rows=12), now=lambda: datetime(2030, 1, 2, 9, 0, tzinfo=UTC))
+            answer = run_step(job(mode="pending", rows=None), None, later)
+
+            # the 10 new rows and the edited one, then one of the four unchanged invalid rows: the first
+            assert answer.done
+            assert (answer.counts["uploaded"], answer.counts["invalid"]) == (10, 2)
+            assert "3 more pending rows wait for the next run" in answer.message
+            values = world.sheet_values()
+            status = values[0].index(STATUS_COLUMNS[0])
+            written = values[0].index(STATUS_COLUMNS[2])
+            assert [values[n - 1][status] for n in range(32, 42)] == ["uploaded"] * 10
+            # rows 2 and 4 were looked at again, rows 3, 5 and 6 wait for the next run
+            assert {n for n in range(2, 7) if values[n - 1][written].startswith("2030")} == {2, 4}
+            assert [values[n - 1][status] for n in range(2, 7)] == ["invalid"] * 5
 
 
 def test_a_tall_sheet_is_read_in_parts_and_the_user_sees_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

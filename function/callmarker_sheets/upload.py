@@ -133,6 +133,9 @@ Verdict = UploadItem | list[RowError]
 
 #: Statuses that pending mode leaves alone while the row is unchanged, and that checking keeps.
 SETTLED = frozenset({Outcome.UPLOADED.value, Outcome.REMOVED.value, Outcome.SENT.value})
+#: Statuses of rows refused as they are, by the function's checks or by CallMarker: unchanged since, such a
+#: row would most likely be refused again, so pending mode takes it after every other pending row.
+REFUSED = frozenset({Outcome.INVALID.value, Outcome.REJECTED.value})
 #: Time kept for writing the statuses at the end of a step: at least this, or what reading took.
 MIN_WRITE_RESERVE_S = 1.0
 #: No batch is started later than this before the time kept for writing (batches in flight finish).
@@ -494,16 +497,20 @@ def _read_pending(
     None when the header row changed while the parts were read."""
     raw, keys = columns
     joined: Selection | None = None
-    settled = pending = 0
+    settled = pending = soonest = 0
+    refused_kept: list[int] = []  # kept whole while the job has room, until rows to try sooner need it
 
     def taken(shown: Selection) -> list[int]:
         """Of a part's rows as shown, those the job takes: pending ones, while the job has room."""
-        nonlocal settled, pending
-        take, left_alone = pending_rows(shown)
-        room = max(0, ctx.max_rows - pending)
-        settled += left_alone
-        pending += len(take)
-        return take[:room]
+        nonlocal settled, pending, soonest
+        found = pending_rows(shown)
+        settled += found.settled
+        pending += len(found.soonest) + len(found.refused)
+        first = found.soonest[: max(0, ctx.max_rows - soonest)]
+        soonest += len(first)
+        later = found.refused[: max(0, ctx.max_rows - soonest - len(refused_kept))]
+        refused_kept.extend(later)
+        return first + later
 
     parts = ctx.sheet.read_parts(
         wanted, header_row=job.header_row, raw_columns=raw, whole=taken, key_columns=keys
@@ -512,16 +519,44 @@ def _read_pending(
         if joined is not None and part.headers != joined.headers:
             return None
         joined = part if joined is None else joined.joined(part)
+        over = len(joined.rows) - ctx.max_rows
+        if over > 0:
+            # rows to try sooner, further down, take the room of rows refused as they are: those wait
+            let_go = set(refused_kept[-over:])
+            del refused_kept[-over:]
+            joined = joined.narrowed({row.number for row in joined.rows if row.number not in let_go}, keys)
     if joined is None:
         return None
     return joined, PendingFound(settled=settled, pending=pending)
 
 
-def pending_rows(selection: Selection) -> tuple[list[int], int]:
-    """Pure: the numbers of the rows pending mode takes (not uploaded, or edited since), in sheet order,
-    and how many it leaves alone."""
-    take = [row.number for row in selection.rows if not _settled(selection, row)]
-    return take, len(selection.rows) - len(take)
+@dataclass(frozen=True, slots=True)
+class PendingRows:
+    """The rows pending mode takes, in the order it takes them, and how many it leaves alone."""
+
+    #: Not sent yet, edited since, or not settled (failed): in sheet order.
+    soonest: list[int]
+    #: Refused as they are (invalid or rejected) and unchanged since: taken when a job has room left.
+    refused: list[int]
+    #: Uploaded (or removed, or sent) and unchanged since: left alone.
+    settled: int
+
+
+def pending_rows(selection: Selection) -> PendingRows:
+    """Pure: the rows pending mode takes (not uploaded, or edited since), those to try soonest first."""
+    soonest: list[int] = []
+    refused: list[int] = []
+    previous = selection.previous
+    for row in selection.rows:
+        before = previous.get(row.number)
+        if before is not None and before.fingerprint == selection.fingerprint(row):
+            if before.status in SETTLED:
+                continue
+            if before.status in REFUSED:
+                refused.append(row.number)
+                continue
+        soonest.append(row.number)
+    return PendingRows(soonest, refused, len(selection.rows) - len(soonest) - len(refused))
 
 
 def _mapped(header: Sequence[str], job: Job, t: Translator) -> HeaderMap:
@@ -605,11 +640,14 @@ def plan_step(job: Job, read: StepRead, progress: Progress, *, first_step: bool,
         return plan
     # Pending mode: the rows not uploaded and unchanged (rows this job finished stay in, so the totals
     # hold across steps).
-    job_rows = [row for row in selection.rows if row.number in done or not _settled(selection, row)]
-    plan.skipped = len(selection.rows) - len(job_rows) if first_step else 0
-    # Pending rows beyond a job's size wait for the next job.
-    plan.left_for_later = max(0, len(job_rows) - max_rows)
-    job_rows = job_rows[:max_rows]
+    pending = pending_rows(selection)
+    plan.skipped = pending.settled if first_step else 0
+    # Pending rows beyond a job's size wait for the next job: rows refused as they are, unchanged, last.
+    finished = [row.number for row in selection.rows if row.number in done]
+    order = finished + [n for n in (*pending.soonest, *pending.refused) if n not in done]
+    plan.left_for_later = max(0, len(order) - max_rows)
+    chosen = set(order[:max_rows])
+    job_rows = [row for row in selection.rows if row.number in chosen]
     plan.job_size = len(job_rows)
     plan.to_do = {row.number for row in job_rows if row.number not in done}
     plan.rows = tuple(number_runs(row.number for row in job_rows))
