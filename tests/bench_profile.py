@@ -72,7 +72,7 @@ LAYERS: tuple[tuple[str, Callable[[Frame], bool]], ...] = (
     (
         "building rows",
         _function(
-            _SHEET, "Sheet.read", "Sheet._built", "_trimmed", "_is_blank", "_raw_cell", "_answered_through"
+            _SHEET, "Sheet.read", "Sheet._built", "_trimmed", "_is_blank", "_raw_place", "_answered_through"
         ),
     ),
     ("Sheets HTTP (requests, urllib3)", _in("requests/", "urllib3/", "http/client.py", "gspread/")),

@@ -609,31 +609,6 @@ def _raw_place(runs: Sequence[tuple[int, int]], column: int) -> tuple[int, int]:
     return -1, -1
 
 
-def _raw_cell(
-    blocks: Sequence[list[list[Any]]],
-    runs: Sequence[tuple[int, int]],
-    at: tuple[int, int, int],
-    shown: str,
-    *,
-    whole_raw: bool,
-) -> object:
-    """The raw value of one cell as :meth:`Sheet.read` keeps it (what it shows where its column is not
-    read raw, or where the raw value equals it), from the raw answer's blocks; ``at``: the cell's span
-    (of the rows asked for), its row's offset in it, and its column."""
-    span, offset, column = at
-    if whole_raw:
-        block = blocks[span] if span < len(blocks) else []
-        values = block[offset] if offset < len(block) else []
-        value = values[column] if column < len(values) else ""
-        return _shared(shown, value)
-    for i, (c0, c1) in enumerate(runs):
-        if c0 <= column <= c1:
-            block = blocks[span * len(runs) + i]
-            values = block[offset] if offset < len(block) else []
-            return _shared(shown, values[column - c0]) if column - c0 < len(values) else shown
-    return shown
-
-
 def _picker(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """The cells of ``columns`` of a row, as a tuple (operator.itemgetter, always a tuple)."""
     if not columns:
@@ -1454,9 +1429,9 @@ class Sheet:
             )
             del as_shown
         picked = tuple(c for c in key_columns if c < n)
-        # one key column (the phone's) is the rule: where its raw value is in the raw answer's blocks
-        (only_key,) = picked if len(picked) == 1 else (-1,)
-        only_run, only_at = _raw_place(raw_runs, only_key)
+        pick_keys = _picker(picked)
+        # where each key column's raw value is in the raw answer's blocks: (column, run, offset in the run)
+        places = [(c, *_raw_place(raw_runs, c)) for c in picked]
 
         # Then their raw values: a raw value equal to what is shown (most text) shares its string.
         raw = self._values(raw_answer, raw_ranges + key_ranges) if raw_answer is not None else []
@@ -1468,27 +1443,21 @@ class Sheet:
         for number, s, offset, padded in shown_rows:
             if kept is not None and number not in kept:
                 # not kept whole: its key cells alone, as Selection.narrowed keeps them
-                if only_key >= 0:
-                    cell = padded[only_key]
-                    if cell.strip():
-                        value: object = cell
-                        if only_run >= 0:
-                            block = raw_blocks[s * runs + only_run]
-                            values = block[offset] if offset < len(block) else ()
-                            value = (
-                                _shared(cell, values[only_at])
-                                if only_at < len(values)
-                                else ("" if whole_raw else cell)
-                            )
-                        left.append(SheetRow(number, (cell,), (value,)))
+                key_cells = pick_keys(padded)
+                if not any(map(str.strip, key_cells)):
                     continue
-                key_cells = tuple(padded[c] for c in picked)
-                if any(cell.strip() for cell in key_cells):
-                    key_values = tuple(
-                        _raw_cell(raw_blocks, raw_runs, (s, offset, c), padded[c], whole_raw=whole_raw)
-                        for c in picked
+                key_values: list[object] = []
+                for c, run, at in places:
+                    cell = padded[c]
+                    if run < 0:  # a column not read raw keeps what it shows
+                        key_values.append(cell)
+                        continue
+                    block = raw_blocks[s * runs + run]
+                    values = block[offset] if offset < len(block) else ()
+                    key_values.append(
+                        _shared(cell, values[at]) if at < len(values) else ("" if whole_raw else cell)
                     )
-                    left.append(SheetRow(number, key_cells, key_values))
+                left.append(SheetRow(number, key_cells, tuple(key_values)))
                 continue
             if not raw_runs:
                 rows.append(SheetRow(number, padded, padded))

@@ -354,8 +354,6 @@ def _write(  # noqa: PLR0917
     ``now``: the sheet's rows as :meth:`Sheet.rows_now` reads them, asked for already. When Google
     Sheets does not take them, rows CallMarker took are named: the sheet cannot say so."""
     try:
-        if not updates:
-            return ()
         rows_now = now.result() if now is not None else None
         return ctx.sheet.write(selection, updates, key_column=key_column, as_now=rows_now).lost
     except SheetError as exc:
@@ -546,16 +544,11 @@ def pending_rows(selection: Selection) -> PendingRows:
     """Pure: the rows pending mode takes (not uploaded, or edited since), those to try soonest first."""
     soonest: list[int] = []
     refused: list[int] = []
-    previous = selection.previous
     for row in selection.rows:
-        before = previous.get(row.number)
-        if before is not None and before.fingerprint == selection.fingerprint(row):
-            if before.status in SETTLED:
-                continue
-            if before.status in REFUSED:
-                refused.append(row.number)
-                continue
-        soonest.append(row.number)
+        standing = _unchanged_status(selection, row)
+        if standing in SETTLED:
+            continue
+        (refused if standing in REFUSED else soonest).append(row.number)
     return PendingRows(soonest, refused, len(selection.rows) - len(soonest) - len(refused))
 
 
@@ -992,14 +985,18 @@ class _Failure:
     error: BaseException
 
 
+def _unchanged_status(selection: Selection, row: SheetRow, fingerprint: str | None = None) -> str | None:
+    """The status the row's status cells give it, when its cells are unchanged since (its fingerprint is
+    the one written with that status); None when it has none, or was edited since."""
+    previous = selection.previous.get(row.number)
+    if previous is None or not (previous.status in SETTLED or previous.status in REFUSED):
+        return None
+    return previous.status if previous.fingerprint == (fingerprint or selection.fingerprint(row)) else None
+
+
 def _settled(selection: Selection, row: SheetRow, fingerprint: str | None = None) -> bool:
     """Uploaded (or removed, or sent) before, and not edited since: pending mode leaves it alone."""
-    previous = selection.previous.get(row.number)
-    return (
-        previous is not None
-        and previous.status in SETTLED
-        and previous.fingerprint == (fingerprint or selection.fingerprint(row))
-    )
+    return _unchanged_status(selection, row, fingerprint) in SETTLED
 
 
 def _kept(
